@@ -1,0 +1,3 @@
+"""datahub-mesh: a data mesh kept as YAML, governed and published to DataHub."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,121 @@
+"""Tamper evidence: hash-chain verification with line numbers, and duplicate decision ids.
+
+Every event of our logs stores ``hash`` (of itself without that field) and
+``previous_hash`` (the hash of the line before; the first line links to
+GENESIS_HASH). Walking the lines tells the kinds of damage apart:
+
+- *modified*: the line's own hash does not match its content (an edited line);
+- *gap*: the line's own hash is valid but ``previous_hash`` names no line of the
+  file: the event(s) before it were deleted (or the line before it was edited
+  and re-hashed, which leaves the same trace);
+- *out of order*: ``previous_hash`` names another line of the file: lines were
+  moved, or a forged line was inserted;
+- *unreadable*: the line is not a JSON object.
+
+After a break the walk carries on from what the broken line claims, so later,
+independent breaks are listed too; the first one is what the report headlines.
+Deleting the last lines of a log leaves no trace in the chain itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from datahub_mesh.audit.events import AuditEvent, LogFile
+from datahub_mesh.policy.decision_log import GENESIS_HASH, event_hash
+
+MODIFIED, GAP, OUT_OF_ORDER, UNREADABLE = "modified", "gap", "out_of_order", "unreadable"
+INTACT, BROKEN, NOT_CHAINED = "intact", "broken", "not chained"
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    file: str
+    line: int
+    decision_id: Optional[str]
+    kind: str
+    detail: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"file": self.file, "line": self.line, "decision_id": self.decision_id, "kind": self.kind,
+                "detail": self.detail}
+
+
+def chain_breaks(file: str, entries: Sequence[Tuple[int, Optional[Mapping[str, Any]]]]) -> List[ChainBreak]:
+    """Every break of the chain in entries (line number, parsed object or None), first one first."""
+    line_of_hash = {_stored_hash(event): number for number, event in entries if _stored_hash(event)}
+    breaks = []
+    expected_previous: Optional[str] = GENESIS_HASH
+    previous_line = 0
+    for number, event in entries:
+        found, expected_previous = _check_link(file, number, event, expected_previous, previous_line, line_of_hash)
+        if found:
+            breaks.append(found)
+        previous_line = number
+    return breaks
+
+
+def _stored_hash(event: Optional[Mapping[str, Any]]) -> Optional[str]:
+    value = event.get("hash") if event is not None else None
+    return value if isinstance(value, str) else None
+
+
+def _check_link(
+    file: str,
+    number: int,
+    event: Optional[Mapping[str, Any]],
+    expected_previous: Optional[str],
+    previous_line: int,
+    line_of_hash: Mapping[str, int],
+) -> Tuple[Optional[ChainBreak], Optional[str]]:
+    """(the break at this line or None, the previous_hash the next line must carry; None accepts any)."""
+    if event is None:
+        return ChainBreak(file, number, None, UNREADABLE, f"line {number} is not a JSON event"), None
+    decision_id = event.get("decision_id") if isinstance(event.get("decision_id"), str) else None
+    actual = event_hash(event)
+    stored = _stored_hash(event)
+    if stored != actual:
+        detail = (f"line {number} has no hash: it was not written by the chained writer" if stored is None
+                  else f"line {number} was modified: its content no longer matches its hash")
+        return ChainBreak(file, number, decision_id, MODIFIED, detail), stored
+    previous = event.get("previous_hash")
+    if expected_previous is not None and previous != expected_previous:
+        return ChainBreak(file, number, decision_id, *_link_problem(number, previous, previous_line, line_of_hash)), actual
+    return None, actual
+
+
+def _link_problem(number: int, previous: Any, previous_line: int, line_of_hash: Mapping[str, int]) -> Tuple[str, str]:
+    linked = line_of_hash.get(previous) if isinstance(previous, str) else None
+    if linked is not None:
+        return OUT_OF_ORDER, (f"line {number} follows line {linked}, not line {previous_line}: "
+                              "lines were moved or a line was inserted")
+    if previous_line == 0:
+        return GAP, f"line {number} links to an event before it that is missing: the start of the log was deleted"
+    return GAP, (f"an event is missing between line {previous_line} and line {number} "
+                 f"(deleted, or line {previous_line} was rewritten with a new hash)")
+
+
+def chain_report(log: LogFile) -> Dict[str, Any]:
+    if not log.chained:
+        return {"status": NOT_CHAINED, "first_break": None, "breaks": []}
+    breaks = [b.to_dict() for b in chain_breaks(log.name, log.chain_entries)]
+    return {"status": BROKEN if breaks else INTACT, "first_break": breaks[0] if breaks else None, "breaks": breaks}
+
+
+def duplicate_decisions(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
+    """decision_ids seen more than once across all inputs; identical when every copy has the same result."""
+    seen: Dict[str, List[AuditEvent]] = defaultdict(list)
+    for event in events:
+        if event.decision_id:
+            seen[event.decision_id].append(event)
+    return [
+        {
+            "decision_id": decision_id,
+            "occurrences": [{"file": e.file, "line": e.line} for e in copies],
+            "identical": all((c.result, c.error) == (copies[0].result, copies[0].error) for c in copies),
+        }
+        for decision_id, copies in seen.items()
+        if len(copies) > 1
+    ]

@@ -1,0 +1,154 @@
+"""What a contract promises, as a list of checks.
+
+The same list feeds the assertion definitions sent to DataHub and the SodaCL that the
+quality stage runs, so a check's id is stable across runs and across both uses.
+"""
+
+import re
+from typing import Any, Dict, Iterable, List, Literal, Optional
+
+from datahub_mesh.spec import models as m
+from datahub_mesh.spec.formats import FORMAT_PATTERNS
+
+CheckKind = Literal[
+    "schema", "not_null", "unique", "primary_key", "min", "max", "allowed_values", "pattern",
+    "freshness", "completeness", "row_count", "row_count_change", "sql_metric", "sql_condition", "sodacl",
+]
+
+DEFAULT_SEVERITY: Dict[str, m.Severity] = {
+    "schema": "critical", "not_null": "critical", "unique": "critical", "primary_key": "critical",
+    "min": "high", "max": "high", "allowed_values": "high", "pattern": "high",
+    "freshness": "critical", "completeness": "critical", "row_count": "critical",
+    "row_count_change": "warning", "sql_metric": "critical", "sql_condition": "high", "sodacl": "high",
+}
+_ALERT_FOR_KIND = {"freshness": "freshness", "row_count_change": "volume", "sql_metric": "quality"}
+
+
+class ContractCheck(m.Frozen):
+    id: str
+    product: str
+    port: str
+    kind: CheckKind
+    column: Optional[str] = None
+    params: Dict[str, Any] = {}
+    severity: m.Severity
+    description: str
+
+
+def contract_checks(product: m.DataProduct) -> List[ContractCheck]:
+    checks: List[ContractCheck] = []
+    for port in product.outputs:
+        checks.extend(_port_checks(product, port))
+    default_port = product.outputs[0].name if product.outputs else product.name
+    for sql in product.sql_checks:
+        checks.append(_sql_metric_check(product, sql, sql.port or default_port))
+    for rule in product.quality_rules:
+        checks.extend(_rule_checks(product, rule, rule.port or default_port))
+    return _with_alert_severities(product, checks)
+
+
+def _check(product: m.DataProduct, port: str, kind: CheckKind, description: str,
+           column: Optional[str] = None, name: Optional[str] = None, **params: Any) -> ContractCheck:
+    suffix = name or column
+    check_id = f"{port}/{kind}" + (f"/{suffix}" if suffix else "")
+    return ContractCheck(
+        id=check_id, product=product.name, port=port, kind=kind, column=column, params=params,
+        severity=DEFAULT_SEVERITY[kind], description=description,
+    )
+
+
+def _port_checks(product: m.DataProduct, port: m.OutputPort) -> Iterable[ContractCheck]:
+    if not port.columns:
+        return
+    yield _check(product, port.name, "schema", f"columns {', '.join(c.name for c in port.columns)} exist with their declared types",
+                 columns=[{"name": c.name, "type": c.type} for c in port.columns])
+    yield _check(product, port.name, "row_count", "the dataset has at least one row")
+    for column in port.columns:
+        yield from _column_checks(product, port, column)
+    if len(port.primary_key) > 1:
+        yield _check(product, port.name, "primary_key", f"({', '.join(port.primary_key)}) is unique and not null",
+                     name="+".join(port.primary_key), columns=port.primary_key)
+    if port.freshness_hours is not None and port.timestamp_field:
+        yield _check(product, port.name, "freshness", f"newest {port.timestamp_field} is at most {port.freshness_hours:g} hours old",
+                     column=port.timestamp_field, max_age_hours=port.freshness_hours)
+    required = [c.name for c in port.columns if c.required]
+    if product.sla.completeness_pct is not None and required:
+        yield _check(product, port.name, "completeness",
+                     f"at least {product.sla.completeness_pct:g}% of rows have every required column filled",
+                     min_pct=product.sla.completeness_pct, columns=required)
+    if product.sla.volume_change_max_pct is not None:
+        yield _check(product, port.name, "row_count_change",
+                     f"row count changes by at most {product.sla.volume_change_max_pct:g}% between runs",
+                     max_change_pct=product.sla.volume_change_max_pct)
+
+
+def _column_checks(product: m.DataProduct, port: m.OutputPort, c: m.Column) -> Iterable[ContractCheck]:
+    p = port.name
+    if c.primary_key and len(port.primary_key) == 1:
+        yield _check(product, p, "primary_key", f"{c.name} is unique and not null", column=c.name, columns=[c.name])
+        return
+    if c.required:
+        yield _check(product, p, "not_null", f"{c.name} is never null", column=c.name)
+    if c.unique:
+        yield _check(product, p, "unique", f"{c.name} has no duplicates", column=c.name)
+    if c.minimum is not None:
+        yield _check(product, p, "min", f"{c.name} >= {c.minimum:g}", column=c.name, value=c.minimum)
+    if c.maximum is not None:
+        yield _check(product, p, "max", f"{c.name} <= {c.maximum:g}", column=c.name, value=c.maximum)
+    if c.allowed_values is not None:
+        yield _check(product, p, "allowed_values", f"{c.name} is one of {', '.join(c.allowed_values)}",
+                     column=c.name, values=c.allowed_values)
+    if c.pattern is not None:
+        yield _check(product, p, "pattern", f"{c.name} matches {c.pattern}", column=c.name, regex=c.pattern)
+
+
+def _sql_metric_check(product: m.DataProduct, sql: m.SqlCheck, port: str) -> ContractCheck:
+    check = _check(product, port, "sql_metric", f"{sql.name}: count from the query is at most {sql.threshold:g}",
+                   name=sql.name, query=sql.query.strip(), threshold=sql.threshold)
+    return check.model_copy(update={"severity": sql.severity})
+
+
+_NOT_NULL_UNIQUE = re.compile(r"^\s*(\w+)\s+IS\s+NOT\s+NULL\s+AND\s+UNIQUE\s*$", re.I)
+_NOT_NULL = re.compile(r"^\s*(\w+)\s+IS\s+NOT\s+NULL\s*$", re.I)
+_UNIQUE = re.compile(r"^\s*(\w+)\s+IS\s+UNIQUE\s*$", re.I)
+_MATCHES = re.compile(r"^\s*(\w+)\s+matches\s+(.+?)(?:\s+pattern)?\s*$", re.I)
+_NAMED_PATTERNS = {"rfc5322": FORMAT_PATTERNS["email"], "email": FORMAT_PATTERNS["email"], "uuid": FORMAT_PATTERNS["uuid"]}
+
+
+def _rule_checks(product: m.DataProduct, rule: m.QualityRule, port: str) -> List[ContractCheck]:
+    """Rules are prose with a few well-known shapes; anything else is run as a SQL row condition."""
+    def named(kind: CheckKind, description: str, **params: Any) -> ContractCheck:
+        check = _check(product, port, kind, f"{rule.name}: {description}", name=rule.name, **params)
+        return check.model_copy(update={"severity": rule.severity})
+
+    text = rule.rule
+    if match := _NOT_NULL_UNIQUE.match(text):
+        return [named("primary_key", text, columns=[match.group(1)])]
+    if match := _NOT_NULL.match(text):
+        return [named("not_null", text, column_name=match.group(1))]
+    if match := _UNIQUE.match(text):
+        return [named("unique", text, column_name=match.group(1))]
+    if (match := _MATCHES.match(text)) and match.group(2).lower() in _NAMED_PATTERNS:
+        return [named("pattern", text, column_name=match.group(1), regex=_NAMED_PATTERNS[match.group(2).lower()])]
+    return [named("sql_condition", text, condition=text)]
+
+
+def _with_alert_severities(product: m.DataProduct, checks: List[ContractCheck]) -> List[ContractCheck]:
+    """Observability alerts (`type: freshness, severity: critical`) set the severity of their checks."""
+    by_type = {a.type: a.severity for a in product.alerts}
+    explicit = {c.name for c in product.sql_checks}
+    out = []
+    for check in checks:
+        alert_type = _ALERT_FOR_KIND.get(check.kind)
+        from_rule = check.kind == "sql_metric" and check.id.rsplit("/", 1)[-1] in explicit
+        if alert_type in by_type and not from_rule:
+            check = check.model_copy(update={"severity": by_type[alert_type]})
+        out.append(check)
+    return out
+
+
+def check_column(check: ContractCheck) -> Optional[str]:
+    """The column a check is about, whether declared on a field or named in a rule."""
+    return check.column or check.params.get("column_name") or (
+        check.params["columns"][0] if len(check.params.get("columns", [])) == 1 else None
+    )

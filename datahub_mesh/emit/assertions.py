@@ -1,0 +1,186 @@
+"""Contract checks as DataHub assertions, their run results, the data contract and the profile.
+
+Assertions are the primary carrier of contract checks; the dataContract entity only
+groups them, since DataHub plans to replace it.
+"""
+
+from typing import Any, Dict, List, Optional
+
+from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
+from datahub.metadata import schema_classes as dh
+
+from datahub_mesh.checks import ContractCheck, check_column
+from datahub_mesh.emit import urns
+from datahub_mesh.emit.catalog import schema_metadata
+from datahub_mesh.spec import models as m
+
+_RESULT_TYPE = {"pass": dh.AssertionResultTypeClass.SUCCESS, "fail": dh.AssertionResultTypeClass.FAILURE,
+                "error": dh.AssertionResultTypeClass.ERROR}
+_SEVERITY = {"critical": dh.AssertionResultSeverityClass.HIGH, "high": dh.AssertionResultSeverityClass.MEDIUM,
+             "warning": dh.AssertionResultSeverityClass.LOW}
+_OP = dh.AssertionStdOperatorClass
+
+
+def _param(value: Any) -> dh.AssertionStdParametersClass:
+    kind = dh.AssertionStdParameterTypeClass.NUMBER if isinstance(value, (int, float)) else dh.AssertionStdParameterTypeClass.STRING
+    return dh.AssertionStdParametersClass(value=dh.AssertionStdParameterClass(value=str(value), type=kind))
+
+
+def _field(column: str, port: m.OutputPort) -> dh.SchemaFieldSpecClass:
+    declared = next((c.type for c in port.columns if c.name == column), "unknown")
+    return dh.SchemaFieldSpecClass(path=column, type=declared, nativeType=declared)
+
+
+def _field_metric(dataset: str, field: dh.SchemaFieldSpecClass, metric: str, op: str, value: Any) -> dh.AssertionInfoClass:
+    return dh.AssertionInfoClass(
+        type=dh.AssertionTypeClass.FIELD,
+        fieldAssertion=dh.FieldAssertionInfoClass(
+            type=dh.FieldAssertionTypeClass.FIELD_METRIC, entity=dataset,
+            fieldMetricAssertion=dh.FieldMetricAssertionClass(field=field, metric=metric, operator=op, parameters=_param(value)),
+        ),
+    )
+
+
+def _field_values(dataset: str, field: dh.SchemaFieldSpecClass, op: str, parameters: dh.AssertionStdParametersClass) -> dh.AssertionInfoClass:
+    return dh.AssertionInfoClass(
+        type=dh.AssertionTypeClass.FIELD,
+        fieldAssertion=dh.FieldAssertionInfoClass(
+            type=dh.FieldAssertionTypeClass.FIELD_VALUES, entity=dataset,
+            fieldValuesAssertion=dh.FieldValuesAssertionClass(
+                field=field, operator=op, parameters=parameters, excludeNulls=True,
+                failThreshold=dh.FieldValuesFailThresholdClass(type=dh.FieldValuesFailThresholdTypeClass.COUNT, value=0),
+            ),
+        ),
+    )
+
+
+def _sql(dataset: str, statement: str, op: str, value: Any) -> dh.AssertionInfoClass:
+    return dh.AssertionInfoClass(
+        type=dh.AssertionTypeClass.SQL,
+        sqlAssertion=dh.SqlAssertionInfoClass(type=dh.SqlAssertionTypeClass.METRIC, entity=dataset, statement=statement,
+                                              operator=op, parameters=_param(value)),
+    )
+
+
+def _custom(dataset: str, kind: str, logic: str, column: Optional[str] = None) -> dh.AssertionInfoClass:
+    return dh.AssertionInfoClass(
+        type=dh.AssertionTypeClass.CUSTOM,
+        customAssertion=dh.CustomAssertionInfoClass(type=kind, entity=dataset, logic=logic,
+                                                    field=f"urn:li:schemaField:({dataset},{column})" if column else None),
+    )
+
+
+def assertion_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str) -> dh.AssertionInfoClass:
+    info = _typed_info(check, product, port, dataset)
+    info.description = check.description
+    info.source = dh.AssertionSourceClass(type=dh.AssertionSourceTypeClass.EXTERNAL)
+    info.customProperties = {"data_product": product.name, "check_id": check.id, "check_kind": check.kind,
+                             "severity": check.severity, "contract_version": product.version}
+    return info
+
+
+def _typed_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str) -> dh.AssertionInfoClass:
+    column = check_column(check)
+    p = check.params
+    if check.kind == "schema":
+        return dh.AssertionInfoClass(type=dh.AssertionTypeClass.DATA_SCHEMA, schemaAssertion=dh.SchemaAssertionInfoClass(
+            entity=dataset, schema=schema_metadata(product, port), compatibility=dh.SchemaAssertionCompatibilityClass.SUPERSET))
+    if check.kind == "row_count":
+        return dh.AssertionInfoClass(type=dh.AssertionTypeClass.VOLUME, volumeAssertion=dh.VolumeAssertionInfoClass(
+            type=dh.VolumeAssertionTypeClass.ROW_COUNT_TOTAL, entity=dataset,
+            rowCountTotal=dh.RowCountTotalClass(operator=_OP.GREATER_THAN, parameters=_param(0))))
+    if check.kind == "row_count_change":
+        limit = p["max_change_pct"]
+        return dh.AssertionInfoClass(type=dh.AssertionTypeClass.VOLUME, volumeAssertion=dh.VolumeAssertionInfoClass(
+            type=dh.VolumeAssertionTypeClass.ROW_COUNT_CHANGE, entity=dataset,
+            rowCountChange=dh.RowCountChangeClass(
+                type=dh.AssertionValueChangeTypeClass.PERCENTAGE, operator=_OP.BETWEEN,
+                parameters=dh.AssertionStdParametersClass(
+                    minValue=dh.AssertionStdParameterClass(value=str(-limit), type=dh.AssertionStdParameterTypeClass.NUMBER),
+                    maxValue=dh.AssertionStdParameterClass(value=str(limit), type=dh.AssertionStdParameterTypeClass.NUMBER)))))
+    if check.kind == "freshness":
+        return dh.AssertionInfoClass(type=dh.AssertionTypeClass.FRESHNESS, freshnessAssertion=dh.FreshnessAssertionInfoClass(
+            type=dh.FreshnessAssertionTypeClass.DATASET_CHANGE, entity=dataset,
+            schedule=dh.FreshnessAssertionScheduleClass(
+                type=dh.FreshnessAssertionScheduleTypeClass.FIXED_INTERVAL,
+                fixedInterval=dh.FixedIntervalScheduleClass(unit=dh.CalendarIntervalClass.MINUTE,
+                                                            multiple=max(1, round(p["max_age_hours"] * 60))))))
+    if check.kind == "not_null" and column:
+        return _field_metric(dataset, _field(column, port), dh.FieldMetricTypeClass.NULL_COUNT, _OP.EQUAL_TO, 0)
+    if check.kind in ("unique", "primary_key") and column:
+        return _field_metric(dataset, _field(column, port), dh.FieldMetricTypeClass.UNIQUE_PERCENTAGE, _OP.EQUAL_TO, 100)
+    if check.kind == "min" and column:
+        return _field_metric(dataset, _field(column, port), dh.FieldMetricTypeClass.MIN, _OP.GREATER_THAN_OR_EQUAL_TO, p["value"])
+    if check.kind == "max" and column:
+        return _field_metric(dataset, _field(column, port), dh.FieldMetricTypeClass.MAX, _OP.LESS_THAN_OR_EQUAL_TO, p["value"])
+    if check.kind == "allowed_values" and column:
+        values = dh.AssertionStdParametersClass(value=dh.AssertionStdParameterClass(
+            value=str(list(p["values"])).replace("'", '"'), type=dh.AssertionStdParameterTypeClass.SET))
+        return _field_values(dataset, _field(column, port), _OP.IN, values)
+    if check.kind == "pattern" and column:
+        return _field_values(dataset, _field(column, port), _OP.REGEX_MATCH, _param(p["regex"]))
+    if check.kind == "sql_metric":
+        return _sql(dataset, p["query"], _OP.LESS_THAN_OR_EQUAL_TO, p["threshold"])
+    if check.kind == "completeness":
+        return _custom(dataset, "completeness", f"non-null share of ({', '.join(p['columns'])}) >= {p['min_pct']}%")
+    return _custom(dataset, check.kind, check.params.get("condition") or check.params.get("definition") or check.description, column)
+
+
+def assertion_mcps(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str) -> List[MCP]:
+    return [MCP(entityUrn=urns.assertion_urn(product.name, check.id), aspect=assertion_info(check, product, port, dataset))]
+
+
+def run_event_mcp(assertion: str, dataset: str, run_id: str, now_ms: int, outcome: str, severity: str,
+                  value: Optional[float] = None, row_count: Optional[int] = None, failing_rows: Optional[int] = None,
+                  message: str = "", native: Optional[Dict[str, str]] = None) -> Optional[MCP]:
+    """One run's outcome; an outcome we did not observe (not run) produces no event."""
+    if outcome not in _RESULT_TYPE:
+        return None
+    result = dh.AssertionResultClass(
+        type=_RESULT_TYPE[outcome], severity=_SEVERITY.get(severity), rowCount=row_count, unexpectedCount=failing_rows,
+        actualAggValue=value, nativeResults={k: v for k, v in {"message": message, **(native or {})}.items() if v},
+    )
+    if outcome == "error":
+        result.error = dh.AssertionResultErrorClass(type=dh.AssertionResultErrorTypeClass.SOURCE_QUERY_FAILED, properties={"message": message})
+    event = dh.AssertionRunEventClass(
+        timestampMillis=now_ms, runId=run_id, asserteeUrn=dataset, assertionUrn=assertion,
+        status=dh.AssertionRunStatusClass.COMPLETE, result=result,
+    )
+    return MCP(entityUrn=assertion, aspect=event)
+
+
+def contract_mcps(dataset: str, checks: List[ContractCheck], product_name: str) -> List[MCP]:
+    if not checks:
+        return []
+    urn = urns.contract_urn(dataset)
+
+    def ids(kinds: set, include: bool) -> List[str]:
+        return [urns.assertion_urn(product_name, c.id) for c in checks if (c.kind in kinds) == include]
+
+    props = dh.DataContractPropertiesClass(
+        entity=dataset,
+        schema=[dh.SchemaContractClass(assertion=a) for a in ids({"schema"}, True)] or None,
+        freshness=[dh.FreshnessContractClass(assertion=a) for a in ids({"freshness"}, True)] or None,
+        dataQuality=[dh.DataQualityContractClass(assertion=a) for a in ids({"schema", "freshness"}, False)] or None,
+    )
+    return [
+        MCP(entityUrn=urn, aspect=props),
+        MCP(entityUrn=urn, aspect=dh.DataContractStatusClass(state=dh.DataContractStateClass.ACTIVE)),
+    ]
+
+
+def profile_mcp(dataset: str, now_ms: int, row_count: Optional[int], null_counts: Dict[str, int], column_count: int) -> MCP:
+    fields = [
+        dh.DatasetFieldProfileClass(fieldPath=col, nullCount=n, nullProportion=(n / row_count) if row_count else None)
+        for col, n in sorted(null_counts.items())
+    ]
+    return MCP(entityUrn=dataset, aspect=dh.DatasetProfileClass(
+        timestampMillis=now_ms, rowCount=row_count, columnCount=column_count, fieldProfiles=fields))
+
+
+def policy_assertion_mcp(product: m.DataProduct, policy: str, dataset: str, engine: str) -> MCP:
+    info = _custom(dataset, "Governance policy", f"data.mesh.{policy}: deny and warn rules must be empty")
+    info.description = f"Governance policy '{policy}' for data product {product.name}"
+    info.source = dh.AssertionSourceClass(type=dh.AssertionSourceTypeClass.EXTERNAL)
+    info.customProperties = {"data_product": product.name, "policy": policy, "engine": engine}
+    return MCP(entityUrn=urns.policy_assertion_urn(product.name, policy), aspect=info)

@@ -1,0 +1,85 @@
+"""The publication gate: ask the policy engine, log the decision, apply the mode.
+
+Fails closed: if no decision can be had, nothing is published for the product.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from datahub_mesh.config import PolicyConfig
+from datahub_mesh.policy.input import decision_summary
+
+
+@dataclass
+class Verdict:
+    publish: bool
+    evaluated: bool
+    deny: List[Dict[str, str]] = field(default_factory=list)
+    warn: List[Dict[str, str]] = field(default_factory=list)
+    outcomes: Dict[str, str] = field(default_factory=dict)
+    decision_id: Optional[str] = None
+    error: Optional[str] = None
+    engine: str = ""
+
+    @property
+    def denied(self) -> bool:
+        return bool(self.deny) or self.error is not None
+
+    def messages_by_policy(self) -> Dict[str, List[str]]:
+        out: Dict[str, List[str]] = {}
+        for item in self.deny + self.warn:
+            out.setdefault(item["policy"], []).append(item["message"])
+        return out
+
+
+NOT_EVALUATED = Verdict(publish=True, evaluated=False)
+
+
+class PolicyGate:
+    def __init__(self, config: PolicyConfig, data: Dict[str, Any]):
+        from datahub_mesh.policy.decision_log import DecisionLogWriter
+        from datahub_mesh.policy.engines import load_engine
+
+        self.config = config
+        self.engine = load_engine(config, data)
+        self.log = (
+            DecisionLogWriter(Path(config.decision_log), mask_paths=config.mask, erase_paths=config.erase,
+                              labels={"policy_mode": config.mode})
+            if config.decision_log
+            else None
+        )
+
+    def decide(self, document: Dict[str, Any]) -> Verdict:
+        from datahub_mesh.policy.engines import PolicyEvaluationError
+
+        try:
+            decision = self.engine.decide(document)
+        except PolicyEvaluationError as e:
+            decision_id = self._log_error(document, str(e))
+            return Verdict(publish=False, evaluated=True, error=str(e), decision_id=decision_id, engine=self.engine.name)
+        decision_id = self._log(document, decision)
+        enforce = self.config.mode == "enforce"
+        return Verdict(
+            publish=decision.allow or not enforce,
+            evaluated=True,
+            deny=decision.deny,
+            warn=decision.warn,
+            outcomes=decision_summary(decision.deny, decision.warn, decision.policies),
+            decision_id=decision_id,
+            engine=decision.engine,
+        )
+
+    def _log(self, document: Dict[str, Any], decision: Any) -> Optional[str]:
+        if self.log is None:
+            return decision.decision_id
+        return self.log.log_decision(document, decision)
+
+    def _log_error(self, document: Dict[str, Any], error: str) -> Optional[str]:
+        if self.log is None:
+            return None
+        return self.log.log_error(document, error, revision=getattr(self.engine, "bundle_revision", None))
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()

@@ -1,0 +1,109 @@
+"""Configuration and results of the quality stage."""
+
+import re
+from typing import Any, Dict, List, Literal, Optional
+
+from datahub.configuration.common import ConfigModel
+from pydantic import BaseModel, Field, field_validator
+
+from datahub_mesh.spec.models import Severity
+
+Outcome = Literal["pass", "fail", "error", "not_run"]
+
+SECRET_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
+_SECRET_KEY = re.compile(r"(password|passphrase|secret|token|api_key|access_key|secret_key|private_key)$", re.I)
+
+
+class QualityConfig(ConfigModel):
+    enabled: bool = Field(default=True, description="Run each product's contract checks against its data.")
+    data_source: Optional[Dict[str, Any]] = Field(
+        default=None,
+        description=(
+            "A Soda Core data source (e.g. {type: postgres, host: db, username: '${PG_USER}', "
+            "password: '${PG_PASSWORD}'}), passed to Soda as its configuration. Secrets must be ${ENV} "
+            "references; they are resolved only when Soda connects. A port's table is the last '.' or '/' "
+            "segment of its location. Leave unset to read the declared locations with an in-memory DuckDB."
+        ),
+    )
+    location_overrides: Dict[str, str] = Field(
+        default={},
+        description=(
+            "Rewrites port locations by prefix before reading them (longest prefix wins), e.g. "
+            "{'s3://data-products/': 'examples/mesh/data/'}. Relative results are resolved against the "
+            "directory the caller passes (usually the recipe's)."
+        ),
+    )
+    scan_timeout_seconds: Optional[float] = Field(
+        default=None,
+        gt=0,
+        description=(
+            "DuckDB only: stop a product's scan after this many seconds; checks still waiting report an error."
+        ),
+    )
+    run_product_sodacl: bool = Field(
+        default=True,
+        description="Also run a product's own SodaCL files (checks.yml or *.sodacl.yml beside its spec).",
+    )
+
+    @field_validator("data_source")
+    @classmethod
+    def _secrets_are_references(cls, value: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        if value is None:
+            return value
+        if not isinstance(value.get("type"), str):
+            raise ValueError("data_source needs a 'type' (a Soda data source type such as postgres or snowflake)")
+        for key, setting in _flatten(value):
+            if _SECRET_KEY.search(key) and not (isinstance(setting, str) and SECRET_REFERENCE.fullmatch(setting.strip())):
+                raise ValueError(f"data_source.{key} must be an ${{ENV}} reference, not a literal value")
+        return value
+
+
+def _flatten(settings: Dict[str, Any], prefix: str = "") -> List[tuple]:
+    out = []
+    for key, value in settings.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.extend(_flatten(value, f"{path}."))
+        else:
+            out.append((path, value))
+    return out
+
+
+class CheckResult(BaseModel):
+    check_id: str
+    outcome: Outcome
+    value: Optional[float] = Field(default=None, description="What was measured (a count, a minimum, a percentage, hours)")
+    row_count: Optional[int] = Field(default=None, description="Rows in the port's data when it was checked")
+    failing_rows: Optional[int] = None
+    message: str = ""
+    definition: str = Field(default="", description="The SodaCL that was run for this check")
+    severity: Severity
+
+
+class SodaclCheck(BaseModel):
+    """A check from a product's own SodaCL file, shaped like a contract check so it can become an assertion."""
+
+    id: str
+    product: str
+    port: str
+    kind: Literal["sodacl"] = "sodacl"
+    column: Optional[str] = None
+    params: Dict[str, Any] = {}
+    severity: Severity = "high"
+    description: str
+
+
+class PortProfile(BaseModel):
+    row_count: Optional[int] = None
+    null_counts: Dict[str, int] = {}
+
+
+class ProductQuality(BaseModel):
+    product: str
+    results: List[CheckResult] = []
+    extra_checks: List[SodaclCheck] = Field(default=[], description="The product's own SodaCL checks; their results are in results")
+    profile: Dict[str, PortProfile] = {}
+    error: Optional[str] = None
+
+    def result(self, check_id: str) -> Optional[CheckResult]:
+        return next((r for r in self.results if r.check_id == check_id), None)

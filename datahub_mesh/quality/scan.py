@@ -1,0 +1,139 @@
+"""Run Soda Core's own scanner and read back what each check measured."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+from soda.common.undefined_instance import undefined
+from soda.scan import Scan
+
+DATA_SOURCE_NAME = "mesh"
+Source = Any  # a data source from datasource.py: locate, names, measure_schemas, session, redact, close
+
+
+@dataclass
+class SodaOutcome:
+    name: str
+    table: Optional[str]
+    column: Optional[str]
+    outcome: Optional[str]  # "pass", "warn", "fail"; None when Soda could not evaluate the check
+    value: Any = None
+    metrics: Dict[str, Any] = field(default_factory=dict)
+    diagnostics: Dict[str, Any] = field(default_factory=dict)
+    definition: str = ""
+    error: Optional[str] = None
+
+
+@dataclass
+class ScanOutput:
+    outcomes: Dict[str, SodaOutcome]
+    errors: List[str]
+    parse_errors: List[Tuple[Optional[str], str]] = field(default_factory=list)  # (file, message)
+
+    def scan_error(self) -> str:
+        return "; ".join(self.errors) or "Soda did not run the scan"
+
+
+def run_scan(source: Source, sodacl: Union[str, List[Path]], timeout_seconds: Optional[float] = None,
+             definitions: bool = False) -> ScanOutput:
+    """Runs SodaCL text, or SodaCL files; errors Soda logs while reading a file are kept per file.
+
+    definitions: also render each check's SodaCL as Soda sees it (slow; only needed for SodaCL not
+    compiled here).
+    """
+    scan = Scan()
+    scan.set_data_source_name(DATA_SOURCE_NAME)
+    parse_errors: List[Tuple[Optional[str], str]] = []
+    with source.session(scan, timeout_seconds):
+        for name, add in _sodacl_sources(scan, sodacl):
+            known = len(_error_logs(scan))
+            add()
+            parse_errors += [(name, _log_text(log)) for log in _error_logs(scan)[known:]]
+        scan.execute()
+    output = _read(scan, definitions)
+    output.parse_errors = parse_errors
+    return output
+
+
+def _sodacl_sources(scan: Scan, sodacl: Union[str, List[Path]]) -> List[Tuple[Optional[str], Any]]:
+    if isinstance(sodacl, str):
+        return [(None, lambda: scan.add_sodacl_yaml_str(sodacl))]
+    return [(str(path), lambda path=path: scan.add_sodacl_yaml_file(str(path))) for path in sodacl]
+
+
+def measure_schemas(source: Source, tables: List[str]) -> Dict[str, Optional[Dict[str, str]]]:
+    """Each table's columns and types (lower case), read by Soda; None for a table that does not exist.
+
+    Raises ScanFailed when the data source cannot be reached at all.
+    """
+    sodacl = "\n".join(
+        f"checks for {table}:\n  - schema:\n      name: {table}\n      fail:\n        when required column missing: []"
+        for table in dict.fromkeys(tables)
+    )
+    output = run_scan(source, sodacl)
+    if not output.outcomes:
+        raise ScanFailed(output.scan_error())
+    schemas: Dict[str, Optional[Dict[str, str]]] = {}
+    for table in tables:
+        measured = output.outcomes.get(table)
+        columns = measured.metrics.get("schema_measured") if measured else None
+        schemas[table] = {c["name"]: c["type"].lower() for c in columns} if columns else None
+    return schemas
+
+
+class ScanFailed(Exception):
+    pass
+
+
+def _read(scan: Scan, definitions: bool) -> ScanOutput:
+    # get_scan_results() leaves out checks Soda could not evaluate; Scan._checks keeps them, together
+    # with the queries (and query errors) behind their metrics.
+    error_logs = _error_logs(scan)
+    outcomes = {}
+    for check in scan._checks:
+        outcome = _outcome(check, error_logs, definitions)
+        outcomes[outcome.name] = outcome
+    return ScanOutput(outcomes, [_log_text(log) for log in error_logs])
+
+
+def _outcome(check: Any, error_logs: List[Any], definitions: bool) -> SodaOutcome:
+    metrics = {key: metric.value for key, metric in check.metrics.items() if metric.value is not undefined}
+    outcome = SodaOutcome(
+        name=check.name,
+        table=check.partition.table.table_name if check.partition is not None else None,
+        column=check.column.column_name if check.column is not None else None,
+        outcome=check.outcome.value.lower() if check.outcome else None,
+        value=getattr(check, "check_value", None),
+        metrics=metrics,
+        definition=check.create_definition() if definitions else "",
+    )
+    if check.outcome is None:
+        outcome.error = _check_error(check, error_logs)
+    else:
+        outcome.diagnostics = check.get_cloud_diagnostics_dict() or {}
+    return outcome
+
+
+def _check_error(check: Any, error_logs: List[Any]) -> str:
+    query_errors = [
+        str(query.exception).strip()
+        for metric in check.metrics.values()
+        for query in metric.queries
+        if query.exception is not None
+    ]
+    if query_errors:
+        return "; ".join(dict.fromkeys(query_errors))
+    location = str(check.check_cfg.location)
+    located = [log.message for log in error_logs if log.location is not None and str(log.location) == location]
+    if located:
+        return "; ".join(located)
+    named = [log.message for log in error_logs if check.check_cfg.source_line in log.message]
+    return "; ".join(named) or "Soda could not evaluate this check"
+
+
+def _error_logs(scan: Scan) -> List[Any]:
+    return [log for log in scan._logs.logs if log.level.name == "ERROR"]
+
+
+def _log_text(log: Any) -> str:
+    return f"{log.message}: {log.exception}" if log.exception else log.message

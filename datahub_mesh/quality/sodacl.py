@@ -1,0 +1,300 @@
+"""Contract checks as SodaCL.
+
+Each contract check becomes one Soda check named by the check's id (a few kinds need two, named
+`<id>#<part>`), so every Soda result maps back to exactly one contract check. Column checks are plain
+Soda metrics, which Soda computes for one table in a single aggregation query; contract SQL runs as
+user-defined metrics, each in its own query, so a broken statement fails only its own check.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional
+
+import yaml
+
+from datahub_mesh.checks import ContractCheck, check_column
+
+PART_SEPARATOR = "#"
+PROFILE_PREFIX = "profile:"
+_NOT_AN_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A port's table as measured before the scan: column name -> lower-case database type."""
+
+    table: str
+    columns: Dict[str, str]
+
+    def has_column(self, name: str) -> bool:
+        return name.lower() in {c.lower() for c in self.columns}
+
+    def type_of(self, name: str) -> Optional[str]:
+        return next((t for c, t in self.columns.items() if c.lower() == name.lower()), None)
+
+
+@dataclass(frozen=True)
+class SodaCheck:
+    name: str
+    table: str
+    line: str
+    config: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def part(self) -> str:
+        return self.name.rpartition(PART_SEPARATOR)[2] if PART_SEPARATOR in self.name else ""
+
+
+@dataclass(frozen=True)
+class CompiledCheck:
+    check: ContractCheck
+    soda_checks: List[SodaCheck]
+    definition: str
+    error: Optional[str] = None
+
+
+def compile_check(check: ContractCheck, schema: TableSchema) -> CompiledCheck:
+    missing = [c for c in referenced_columns(check) if not schema.has_column(c)]
+    soda_checks = _COMPILERS[check.kind](check, schema)
+    definition = render(soda_checks) if soda_checks else _local_definition(check, schema.table)
+    if missing:
+        # Soda computes a table's column metrics in one query; a missing column would fail them all.
+        error = f"column {', '.join(missing)} not found in {schema.table} (columns: {', '.join(schema.columns)})"
+        return CompiledCheck(check, [], definition, error)
+    return CompiledCheck(check, soda_checks, definition)
+
+
+def referenced_columns(check: ContractCheck) -> List[str]:
+    if check.kind == "schema":
+        return []
+    columns = list(check.params.get("columns", []))
+    column = check_column(check)
+    return columns or ([column] if column else [])
+
+
+def render(soda_checks: Iterable[SodaCheck]) -> str:
+    by_table: Dict[str, List[Dict[str, Any]]] = {}
+    for soda_check in soda_checks:
+        by_table.setdefault(f"checks for {soda_check.table}", []).append({soda_check.line: soda_check.config})
+    return yaml.safe_dump(by_table, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def profile_checks(port: str, schema: TableSchema, columns: List[str]) -> List[SodaCheck]:
+    """Always-passing checks whose metrics (row count, nulls per column) join the port's aggregation query."""
+    checks = [SodaCheck(f"{PROFILE_PREFIX}{port}", schema.table, "row_count >= 0", {"name": f"{PROFILE_PREFIX}{port}"})]
+    for column in columns:
+        name = f"{PROFILE_PREFIX}{port}{PART_SEPARATOR}{column}"
+        checks.append(SodaCheck(name, schema.table, f"missing_count({column}) >= 0", {"name": name, "samples limit": 0}))
+    return checks
+
+
+def freshness_threshold(hours: float) -> str:
+    """SodaCL durations are whole units: 1.5 -> 1h30m."""
+    seconds = max(1, round(hours * 3600))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return "".join(f"{v}{unit}" for v, unit in ((h, "h"), (m, "m"), (s, "s")) if v) or "1s"
+
+
+def jinja_literal(text: str, renderings: int = 1) -> str:
+    """Soda renders SQL with Jinja (`${...}` reads environment variables); keep user text as written."""
+    for _ in range(renderings):
+        text = text.replace("${", "${'$'}{").replace("{%", "{${'%'}").replace("{#", "{${'#'}")
+    return text
+
+
+def sql_literal(value: str) -> str:
+    """Soda inlines valid values and regexes into SQL string literals without escaping them."""
+    return jinja_literal(value.replace("'", "''"))
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _metric_name(prefix: str, name: str) -> str:
+    return f"{prefix}_{_NOT_AN_IDENTIFIER.sub('_', name).strip('_').lower()}"
+
+
+def _one(check: ContractCheck, schema: TableSchema, line: str, **config: Any) -> List[SodaCheck]:
+    return [SodaCheck(check.id, schema.table, line, {"name": check.id, **config})]
+
+
+def _part(check: ContractCheck, schema: TableSchema, part: str, line: str, **config: Any) -> SodaCheck:
+    name = f"{check.id}{PART_SEPARATOR}{part}"
+    return SodaCheck(name, schema.table, line, {"name": name, **config})
+
+
+def _schema(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    declared = check.params.get("columns", [])
+    fail: Dict[str, Any] = {"when required column missing": [c["name"] for c in declared]}
+    types = {}
+    for column in declared:
+        expected = expected_type(column["type"], schema.type_of(column["name"]))
+        if expected:
+            types[column["name"]] = expected
+    if types:
+        fail["when wrong column type"] = types
+    return _one(check, schema, "schema", fail=fail)
+
+
+def _row_count(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    return _one(check, schema, "row_count > 0")
+
+
+def _not_null(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    return _one(check, schema, f"missing_count({check_column(check)}) = 0", **{"samples limit": 0})
+
+
+def _unique(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    return _one(check, schema, f"duplicate_count({check_column(check)}) = 0", **{"samples limit": 0})
+
+
+def _primary_key(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    columns = referenced_columns(check)
+    duplicates = _part(check, schema, "duplicates", f"duplicate_count({', '.join(columns)}) = 0", **{"samples limit": 0})
+    if len(columns) == 1:
+        missing = _part(check, schema, "missing", f"missing_count({columns[0]}) = 0", **{"samples limit": 0})
+    else:
+        missing = _part(check, schema, "missing", "row_count = 0", filter=" OR ".join(f"{c} IS NULL" for c in columns))
+    return [duplicates, missing]
+
+
+def _bound(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    column, value = check_column(check), _number(check.params["value"])
+    op, valid = (">=", "valid min") if check.kind == "min" else ("<=", "valid max")
+    return [
+        SodaCheck(check.id, schema.table, f"{check.kind}({column}) {op} {value}", {"name": check.id}),
+        _part(check, schema, "failing_rows", f"invalid_count({column}) = 0", **{valid: float(value), "samples limit": 0}),
+    ]
+
+
+def _allowed_values(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    values = [sql_literal(str(v)) for v in check.params["values"]]
+    return _one(check, schema, f"invalid_count({check_column(check)}) = 0", **{"valid values": values, "samples limit": 0})
+
+
+def _pattern(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    regex = sql_literal(check.params["regex"])
+    return _one(check, schema, f"invalid_count({check_column(check)}) = 0", **{"valid regex": regex, "samples limit": 0})
+
+
+def _freshness(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    return _one(check, schema, f"freshness({check_column(check)}) < {freshness_threshold(check.params['max_age_hours'])}")
+
+
+def _completeness(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    # A metric expression joins the table's aggregation query instead of scanning the table again.
+    filled = " AND ".join(f"{c} IS NOT NULL" for c in check.params["columns"])
+    expression = f"COALESCE(100.0 * SUM(CASE WHEN {filled} THEN 1 ELSE 0 END) / NULLIF(COUNT(*), 0), 100.0)"
+    return _one(check, schema, f"completeness_pct >= {_number(check.params['min_pct'])}",
+                **{"completeness_pct expression": expression})
+
+
+def _sql_metric(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    metric = _metric_name("sql", check.id.rsplit("/", 1)[-1])
+    # User-defined metric queries are rendered twice by Soda.
+    query = jinja_literal(check.params["query"], renderings=2)
+    return [SodaCheck(check.id, schema.table, metric,
+                      {"name": check.id, f"{metric} query": query, "fail": f"when > {_number(check.params['threshold'])}"})]
+
+
+def _sql_condition(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    metric = _metric_name("violations", check.id.rsplit("/", 1)[-1])
+    query = f"SELECT COUNT(*) FROM {schema.table} WHERE NOT ({check.params['condition']})"
+    return [SodaCheck(check.id, schema.table, metric,
+                      {"name": check.id, f"{metric} query": jinja_literal(query, renderings=2), "fail": "when > 0"})]
+
+
+def _row_count_change(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    return []
+
+
+def _local_definition(check: ContractCheck, table: str) -> str:
+    """Soda's change-over-time checks need Soda Cloud; this one compares with the caller's previous count."""
+    limit = _number(check.params["max_change_pct"])
+    return (
+        f"# evaluated against the previous run's row count (Soda's change-over-time needs Soda Cloud)\n"
+        f"checks for {table}:\n- change percent for row_count between -{limit} and {limit}:\n    name: {check.id}\n"
+    )
+
+
+_COMPILERS = {
+    "schema": _schema, "row_count": _row_count, "not_null": _not_null, "unique": _unique,
+    "primary_key": _primary_key, "min": _bound, "max": _bound, "allowed_values": _allowed_values,
+    "pattern": _pattern, "freshness": _freshness, "completeness": _completeness, "sql_metric": _sql_metric,
+    "sql_condition": _sql_condition, "row_count_change": _row_count_change,
+}
+
+
+# --- declared types -> database types -------------------------------------------------------------
+
+_STRING = {"string", "str", "varchar", "text", "char", "character", "character varying", "nvarchar", "bpchar"}
+_INTEGER = {"integer", "int", "bigint", "smallint", "tinyint", "hugeint", "long", "short", "int2", "int4", "int8",
+            "int16", "int32", "int64", "ubigint", "uinteger", "usmallint", "utinyint"}
+_FLOAT = {"double", "float", "real", "double precision", "float4", "float8", "float32", "float64"}
+_BOOLEAN = {"boolean", "bool"}
+_TIMESTAMP = {"timestamp", "datetime", "timestamp_ns", "timestamp_ms", "timestamp_s", "timestamptz",
+              "timestamp with time zone", "timestamp without time zone", "timestamp_ntz", "timestamp_tz",
+              "timestamp_ltz"}
+_DECIMAL = re.compile(r"^(decimal|numeric|number)\s*(\(\s*(\d+)\s*(,\s*(\d+)\s*)?\))?$")
+
+
+def expected_type(declared: str, actual: Optional[str]) -> Optional[str]:
+    """The type Soda should expect for a declared type, given the measured one.
+
+    Matching is lenient (string~varchar, integer~any integer, decimal(p,s)~decimal(p,s) or double): when
+    the measured type is acceptable it is expected as is, otherwise the declared type's usual database
+    name is. Types this cannot judge (arrays, structs, ...) get no type expectation.
+    """
+    wanted = _normalise(declared)
+    family = _family(wanted)
+    if family is None:
+        return None
+    if actual is not None and _accepts(wanted, family, _normalise(actual)):
+        return actual
+    return _CANONICAL.get(family, wanted)
+
+
+_CANONICAL = {"string": "varchar", "integer": "integer", "float": "double", "boolean": "boolean",
+              "timestamp": "timestamp", "date": "date"}
+
+
+def _normalise(type_name: str) -> str:
+    return re.sub(r"\s+", " ", type_name.strip().lower()).replace(" (", "(").replace(", ", ",")
+
+
+def _family(type_name: str) -> Optional[str]:
+    if type_name in _STRING or type_name.startswith(("varchar(", "char(", "character varying(")):
+        return "string"
+    for family, names in (("integer", _INTEGER), ("float", _FLOAT), ("boolean", _BOOLEAN), ("timestamp", _TIMESTAMP)):
+        if type_name in names or (family == "timestamp" and type_name.startswith("timestamp")):
+            return family
+    if type_name == "date":
+        return "date"
+    if _DECIMAL.match(type_name):
+        return "decimal"
+    return None
+
+
+def _accepts(declared: str, family: str, actual: str) -> bool:
+    actual_family = _family(actual)
+    if family == "decimal":
+        return actual_family == "float" or (actual_family == "decimal" and _same_decimal(declared, actual))
+    if family == "integer":
+        return actual_family == "integer" or (actual_family == "decimal" and _decimal_scale(actual) == 0)
+    if family == "float":
+        return actual_family in ("float", "decimal")
+    return actual_family == family
+
+
+def _same_decimal(declared: str, actual: str) -> bool:
+    wanted, found = _DECIMAL.match(declared), _DECIMAL.match(actual)
+    if wanted.group(3) is None:
+        return True
+    return (wanted.group(3), wanted.group(5) or "0") == (found.group(3), found.group(5) or "0")
+
+
+def _decimal_scale(type_name: str) -> Optional[int]:
+    match = _DECIMAL.match(type_name)
+    return int(match.group(5) or 0) if match and match.group(3) else None

@@ -1,0 +1,249 @@
+"""The DataHub source `datahub-mesh`: runs the stages for each product and sends what passed.
+
+spec (load, validate) -> quality (Soda) -> policy (OPA) -> emit (MCPs) -> DataHub
+"""
+
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+from datahub.emitter.mcp import MetadataChangeProposalWrapper
+from datahub.ingestion.api.common import PipelineContext
+from datahub.ingestion.api.decorators import SupportStatus, capability, config_class, platform_name, support_status
+from datahub.ingestion.api.source import MetadataWorkUnitProcessor, SourceCapability
+from datahub.ingestion.api.source_helpers import auto_workunit
+from datahub.ingestion.api.workunit import MetadataWorkUnit
+from datahub.ingestion.source.state.entity_removal_state import GenericCheckpointState
+from datahub.ingestion.source.state.stale_entity_removal_handler import (
+    StaleEntityRemovalHandler,
+    StaleEntityRemovalSourceReport,
+    auto_stale_entity_removal,
+)
+from datahub.ingestion.source.state.stateful_ingestion_base import StatefulIngestionSourceBase
+from datahub.utilities.urns.urn import guess_entity_type
+
+from datahub_mesh.checks import ContractCheck, contract_checks
+from datahub_mesh.config import DataHubMeshSourceConfig
+from datahub_mesh.emit import catalog, urns
+from datahub_mesh.emit.product import ProductRun, definition_mcps, observation_mcps, supporting_mcps
+from datahub_mesh.evolution import Snapshot, classify
+from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
+from datahub_mesh.policy.input import governance_data, policy_input
+from datahub_mesh.published import PublishedProduct, PublishedState
+from datahub_mesh.quality.runner import QualityRunner
+from datahub_mesh.spec import models as m
+from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh
+
+
+@dataclass
+class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
+    spec_files_found: int = 0
+    spec_files_failed: int = 0
+    spec_problems: int = 0
+    domains_emitted: int = 0
+    products_loaded: int = 0
+    products_published: int = 0
+    products_denied: int = 0
+    products_with_policy_warnings: int = 0
+    products_kept_unchanged: int = 0
+    datasets_emitted: int = 0
+    assertions_emitted: int = 0
+    assertion_results_emitted: int = 0
+    checks_passed: int = 0
+    checks_failed: int = 0
+    checks_errored: int = 0
+    checks_not_run: int = 0
+    policy_decisions: int = 0
+    policy_errors: int = 0
+    denied_products: Dict[str, List[str]] = field(default_factory=dict)
+    failed_spec_files: List[str] = field(default_factory=list)
+
+    def count_results(self, run: ProductRun) -> None:
+        for check in run.checks:
+            outcome = getattr(run.results.get(check.id), "outcome", "not_run")
+            name = {"pass": "checks_passed", "fail": "checks_failed", "error": "checks_errored"}.get(outcome, "checks_not_run")
+            setattr(self, name, getattr(self, name) + 1)
+
+
+@platform_name("Data Mesh", id="datahub-mesh")
+@config_class(DataHubMeshSourceConfig)
+@support_status(SupportStatus.ALPHA)
+@capability(SourceCapability.DOMAINS, "Domains from domains.yaml; every product and dataset is assigned to one.")
+@capability(SourceCapability.SCHEMA_METADATA, "Each output port's declared schema.")
+@capability(SourceCapability.OWNERSHIP, "Product owners as groups or users.")
+@capability(SourceCapability.LINEAGE_COARSE, "Declared inputs become upstream lineage.")
+@capability(SourceCapability.DATA_PROFILING, "Row and null counts from the quality scan.")
+@capability(SourceCapability.DELETION_DETECTION, "A removed spec soft-deletes its product; denied products are kept.")
+class DataHubMeshSource(StatefulIngestionSourceBase):
+    """Publishes a data mesh kept as YAML: validated, quality-checked and governed."""
+
+    def __init__(self, config: DataHubMeshSourceConfig, ctx: PipelineContext):
+        super().__init__(config, ctx)
+        self.config = config
+        self.report: DataHubMeshSourceReport = DataHubMeshSourceReport()
+        self.stale_entity_removal_handler = StaleEntityRemovalHandler(
+            state_provider=self.state_provider, report=self.report, config=self.config,
+            state_type_class=GenericCheckpointState, pipeline_name=ctx.pipeline_name, run_id=ctx.run_id,
+            platform="datahub-mesh",
+        )
+        self.now_ms = int(time.time() * 1000)
+        self.published_path = Path(config.published_state_path)
+        self.published = PublishedState.load(self.published_path)
+
+    @classmethod
+    def create(cls, config_dict: dict, ctx: PipelineContext) -> "DataHubMeshSource":
+        return cls(DataHubMeshSourceConfig.model_validate(config_dict), ctx)
+
+    def get_workunit_processors(self) -> List[Optional[MetadataWorkUnitProcessor]]:
+        return [*super().get_workunit_processors(), partial(auto_stale_entity_removal, self.stale_entity_removal_handler)]
+
+    def get_report(self) -> DataHubMeshSourceReport:
+        return self.report
+
+    # --- orchestration ------------------------------------------------------------------
+
+    def get_workunits_internal(self) -> Iterable[MetadataWorkUnit]:
+        loaded = self._load()
+        mesh = loaded.mesh
+        yield from self._workunits(mcp for d in mesh.domains.values() for mcp in catalog.domain_mcps(d))
+        self.report.domains_emitted = len(mesh.domains)
+        gate = PolicyGate(self.config.policy, governance_data(mesh.governance)) if self.config.policy.mode != "off" else None
+        quality = QualityRunner(self.config.quality, mesh, Path.cwd()) if self.config.quality.enabled else None
+        try:
+            for name in sorted(mesh.products):
+                yield from self._product_workunits(mesh, mesh.products[name], quality, gate)
+        finally:
+            if quality:
+                quality.close()
+            if gate:
+                gate.close()
+        self._keep_unloadable_products(loaded)
+        self.published.save(self.published_path)
+
+    def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
+        run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)
+        self._run_quality(run, quality)
+        run.evolution = classify(self.published.snapshot(product.name), product)
+        verdict = self._run_policy(run, gate)
+        self.report.count_results(run)
+        if verdict.publish:
+            yield from self._publish(mesh, run)
+        else:
+            yield from self._keep_previous(run)
+
+    # --- stages ---------------------------------------------------------------------------
+
+    def _load(self) -> LoadResult:
+        root = Path(self.config.path)
+        loaded = load_mesh(root, self.config.max_file_bytes)
+        self.report.spec_files_found = len(find_product_files(root))
+        self.report.spec_files_failed = len(loaded.failed_files)
+        self.report.spec_problems = len(loaded.problems)
+        self.report.products_loaded = len(loaded.mesh.products)
+        self.report.failed_spec_files = [str(f) for f in loaded.failed_files]
+        for problem in loaded.problems:
+            self.report.failure(title="Invalid mesh spec", message=problem.message,
+                                context=f"{problem.file}:{problem.line or '?'} {problem.field}".strip(), log=False)
+        return loaded
+
+    def _run_quality(self, run: ProductRun, quality) -> None:
+        if quality is None:
+            return
+        result = quality.run(run.product, run.checks, self.published.row_counts.get(run.product.name, {}))
+        run.checks = run.checks + [ContractCheck(**c.model_dump()) for c in result.extra_checks]
+        run.results = {r.check_id: r for r in result.results}
+        run.profiles = dict(result.profile)
+        if result.error:
+            self.report.warning(title="Quality checks could not run", message=result.error, context=run.product.name)
+        counts = {port: p.row_count for port, p in result.profile.items() if p.row_count is not None}
+        if counts:
+            self.published.row_counts[run.product.name] = counts
+
+    def _run_policy(self, run: ProductRun, gate: Optional[PolicyGate]) -> Verdict:
+        if gate is None:
+            return NOT_EVALUATED
+        verdict = gate.decide(policy_input(run.product, run.checks, run.results, run.evolution))
+        self.report.policy_decisions += 1
+        run.policy_outcomes, run.policy_messages = verdict.outcomes, verdict.messages_by_policy()
+        run.decision_id, run.policy_engine = verdict.decision_id, verdict.engine
+        self._report_verdict(run.product.name, verdict)
+        return verdict
+
+    def _report_verdict(self, name: str, verdict: Verdict) -> None:
+        if verdict.error:
+            self.report.policy_errors += 1
+            self.report.failure(title="Policy evaluation failed: product not published", message=verdict.error, context=name)
+        reasons = [f"[{d['policy']}] {d['message']}" for d in verdict.deny]
+        if verdict.deny and not verdict.publish:
+            self.report.products_denied += 1
+            self.report.denied_products[name] = reasons
+            self.report.failure(title="Data product denied by policy", message="; ".join(reasons), context=name, log=False)
+        elif verdict.deny:
+            self.report.warning(title="Policy denial not enforced (policy.mode: warn)", message="; ".join(reasons), context=name)
+        if verdict.warn:
+            self.report.products_with_policy_warnings += 1
+            self.report.warning(title="Policy warnings", context=name,
+                                message="; ".join(f"[{w['policy']}] {w['message']}" for w in verdict.warn))
+
+    # --- emission --------------------------------------------------------------------------
+
+    def _publish(self, mesh: m.Mesh, run: ProductRun) -> Iterable[MetadataWorkUnit]:
+        product = run.product
+        definitions = definition_mcps(run, _upstream_urns(mesh, product, self.config.env))
+        observations = observation_mcps(run, self.ctx.run_id, self.now_ms)
+        yield from self._workunits(supporting_mcps(product, self.config.emit_owner_entities), primary=False)
+        yield from self._workunits(definitions + observations)
+        self.report.products_published += 1
+        self.report.datasets_emitted += len(product.outputs)
+        self.report.assertions_emitted += sum(1 for x in definitions if x.aspectName == "assertionInfo")
+        self.report.assertion_results_emitted += sum(1 for x in observations if x.aspectName == "assertionRunEvent")
+        self.published.products[product.name] = PublishedProduct(
+            version=product.version, snapshot=Snapshot.of(product), urns=sorted({x.entityUrn for x in definitions}),
+            source_file=self._relative(product.source.file), decision_id=run.decision_id, published_at_ms=self.now_ms,
+        )
+
+    def _keep_previous(self, run: ProductRun) -> Iterable[MetadataWorkUnit]:
+        """A product that may not be published keeps what DataHub holds and still shows this run's results."""
+        previous = self.published.products.get(run.product.name)
+        if previous is None:
+            return
+        self.report.products_kept_unchanged += 1
+        self._keep_in_state(previous.urns)
+        observations = observation_mcps(run, self.ctx.run_id, self.now_ms, published_urns=set(previous.urns))
+        self.report.assertion_results_emitted += sum(1 for x in observations if x.aspectName == "assertionRunEvent")
+        yield from self._workunits(observations)
+
+    def _keep_unloadable_products(self, loaded: LoadResult) -> None:
+        for file in loaded.failed_files:
+            for name in self.published.products_from_file(self._relative(file)):
+                if name not in loaded.mesh.products:
+                    self.report.products_kept_unchanged += 1
+                    self._keep_in_state(self.published.products[name].urns)
+
+    def _keep_in_state(self, urns: List[str]) -> None:
+        for urn in urns:
+            self.stale_entity_removal_handler.add_entity_to_state(guess_entity_type(urn), urn)
+
+    def _workunits(self, mcps: Iterable[MetadataChangeProposalWrapper], primary: bool = True) -> Iterable[MetadataWorkUnit]:
+        for wu in auto_workunit(mcps):
+            wu.is_primary_source = primary
+            yield wu
+
+    def _relative(self, file: Path) -> str:
+        try:
+            return str(Path(file).resolve().relative_to(Path(self.config.path).resolve()))
+        except ValueError:
+            return str(file)
+
+
+def _upstream_urns(mesh: m.Mesh, product: m.DataProduct, env: str) -> Dict[str, List[str]]:
+    """Every output port of a product reads all of its declared inputs."""
+    upstream: List[str] = []
+    for ref in product.inputs:
+        source = mesh.products.get(ref.product)
+        if source is None:
+            continue
+        upstream += [urns.dataset_urn(source, p, env) for p in source.outputs if ref.port in (None, p.name)]
+    return {port.name: upstream for port in product.outputs}

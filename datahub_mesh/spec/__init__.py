@@ -1,0 +1,1 @@
+"""Spec stage: read the mesh's YAML files into validated, typed models."""

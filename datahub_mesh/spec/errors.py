@@ -1,0 +1,26 @@
+"""Problems found in spec files, each pointing at a file, a line and a field."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    file: Path
+    line: Optional[int]
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class SpecError(Exception):
+    """One or more problems that make a spec file unusable."""
+
+    def __init__(self, problems: List[SpecProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

@@ -1,0 +1,179 @@
+"""The mesh as the other stages see it: one typed model, whatever file format it came from."""
+
+from pathlib import Path
+from typing import Dict, List, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["critical", "high", "warning"]
+Classification = str  # validated by policy, not by the loader: an invalid value must reach OPA
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceRef(Frozen):
+    file: Path
+    format: Literal["data_product", "product"]
+
+
+class Owner(Frozen):
+    team: Optional[str] = None
+    contact: Optional[str] = None
+    slack: Optional[str] = None
+
+
+class Column(Frozen):
+    name: str
+    type: str
+    description: Optional[str] = None
+    required: bool = False
+    unique: bool = False
+    primary_key: bool = False
+    pii: bool = False
+    pii_category: Optional[str] = None
+    approved: bool = False
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    allowed_values: Optional[List[str]] = None
+    pattern: Optional[str] = None
+    tags: List[str] = []
+
+
+class OutputPort(Frozen):
+    """One interface of a product; it becomes one DataHub dataset."""
+
+    name: str
+    type: Optional[str] = None
+    location: Optional[str] = None
+    format: Optional[str] = None
+    columns: List[Column] = []
+    partitioned_by: List[str] = []
+    freshness_hours: Optional[float] = None
+    timestamp_field: Optional[str] = None
+
+    @property
+    def primary_key(self) -> List[str]:
+        return [c.name for c in self.columns if c.primary_key]
+
+
+class Sla(Frozen):
+    availability_pct: Optional[float] = None
+    freshness_hours: Optional[float] = None
+    completeness_pct: Optional[float] = None
+    accuracy_pct: Optional[float] = None
+    update_schedule: Optional[str] = None
+    volume_change_max_pct: Optional[float] = None
+
+
+class SqlCheck(Frozen):
+    """A query returning a count; passes when the count is at most the threshold."""
+
+    name: str
+    query: str
+    threshold: float = 0
+    severity: Severity = "critical"
+    port: Optional[str] = None
+
+
+class QualityRule(Frozen):
+    name: str
+    rule: str
+    severity: Severity = "high"
+    port: Optional[str] = None
+
+
+class Alert(Frozen):
+    type: str
+    condition: str
+    severity: Severity
+
+
+class Retention(Frozen):
+    days: int
+    data_type: str = "analytical"
+
+
+class Security(Frozen):
+    encryption: bool = False
+    audit_logging: bool = False
+
+
+class ChangelogEntry(Frozen):
+    version: str
+    date: Optional[str] = None
+    changes: List[str] = []
+    breaking: bool = False
+
+
+class InputRef(Frozen):
+    """An upstream product (and optionally one of its ports) this product reads."""
+
+    product: str
+    port: Optional[str] = None
+
+
+class DataProduct(Frozen):
+    name: str
+    version: str
+    domain: str
+    description: Optional[str] = None
+    owner: Owner = Owner()
+    classification: Optional[Classification] = None
+    classification_source: Literal["spec", "domain_default", "none"] = "none"
+    retention: Optional[Retention] = None
+    security: Security = Security()
+    outputs: List[OutputPort] = []
+    inputs: List[InputRef] = []
+    sla: Sla = Sla()
+    sql_checks: List[SqlCheck] = []
+    quality_rules: List[QualityRule] = []
+    alerts: List[Alert] = []
+    access: Dict[str, object] = {}
+    changelog: List[ChangelogEntry] = []
+    tags: List[str] = []
+    source: SourceRef
+
+
+class DomainTeam(Frozen):
+    product_owner: Optional[str] = None
+    group: Optional[str] = None
+    contact: Optional[str] = None
+
+
+class Domain(Frozen):
+    name: str
+    description: Optional[str] = None
+    parent: Optional[str] = None
+    data_products: List[str] = []
+    team: DomainTeam = DomainTeam()
+
+
+class DomainPolicy(Frozen):
+    """A domain's rules from governance.yaml, in the shape the policies read."""
+
+    completeness_min_pct: Optional[float] = None
+    accuracy_min_pct: Optional[float] = None
+    freshness_max_hours: Optional[float] = None
+    default_access: Optional[str] = None
+    pii_fields: List[str] = []
+    approval_required: List[str] = []
+    audit_all_access: bool = False
+    sox_compliance: bool = False
+
+
+class Governance(Frozen):
+    retention_limits_days: Dict[str, int] = {}
+    domains: Dict[str, DomainPolicy] = {}
+    global_policies: List[str] = []
+    warning_failure_max_pct: float = Field(default=5.0)
+
+
+class Mesh(BaseModel):
+    """Everything that loaded, plus what did not."""
+
+    root: Path
+    domains: Dict[str, Domain] = {}
+    products: Dict[str, DataProduct] = {}
+    governance: Governance = Governance()

@@ -1,0 +1,151 @@
+"""Read YAML safely and remember the line of every value.
+
+Specs are written by people in many teams; a validation error is only useful if
+it says where to look, so every value's line is kept beside the parsed data.
+"""
+
+from pathlib import Path
+from typing import Any, Dict, Tuple
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from datahub_mesh.spec.errors import SpecError, SpecProblem
+
+YamlPath = Tuple[Any, ...]
+LineMap = Dict[YamlPath, int]
+
+DEFAULT_MAX_FILE_BYTES = 1024 * 1024
+# Anchors and aliases are legitimate YAML, but a few nested aliases can expand
+# to billions of values ("billion laughs"): count values as they are expanded.
+DEFAULT_MAX_VALUES = 100_000
+
+
+class _ValueBudget:
+    def __init__(self, file: Path, limit: int):
+        self.file = file
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, node: Node) -> None:
+        self.used += 1
+        if self.used > self.limit:
+            raise SpecError(
+                [
+                    SpecProblem(
+                        self.file,
+                        node.start_mark.line + 1,
+                        "",
+                        f"the document expands to more than {self.limit} values "
+                        "(nested YAML aliases?); split it or remove the aliases",
+                    )
+                ]
+            )
+
+
+def read_yaml(
+    file: Path,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_values: int = DEFAULT_MAX_VALUES,
+) -> Tuple[Any, LineMap]:
+    """Parse one YAML file into plain Python data and a map of path -> line."""
+    size = file.stat().st_size
+    if size > max_bytes:
+        raise SpecError(
+            [SpecProblem(file, None, "", f"file is {size} bytes, more than the limit of {max_bytes} bytes")]
+        )
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError([SpecProblem(file, None, "", f"file is not UTF-8 text ({e.reason})")]) from e
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else None
+        raise SpecError([SpecProblem(file, line, "", f"invalid YAML: {e.problem}")]) from e
+    if root is None:
+        raise SpecError([SpecProblem(file, None, "", "file is empty")])
+    lines: LineMap = {}
+    builder = _Builder(file, _ValueBudget(file, max_values), lines)
+    return builder.build(root, ()), lines
+
+
+class _Builder:
+    def __init__(self, file: Path, budget: _ValueBudget, lines: LineMap):
+        self.file = file
+        self.budget = budget
+        self.lines = lines
+        self.constructor = yaml.SafeLoader("")
+        self.problems: list = []
+
+    def build(self, node: Node, path: YamlPath) -> Any:
+        value = self._value(node, path)
+        if self.problems:
+            raise SpecError(self.problems)
+        return value
+
+    def _value(self, node: Node, path: YamlPath) -> Any:
+        self.budget.spend(node)
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            return [self._value(item, path + (i,)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as e:
+            self._problem(node, path, f"cannot read value: {e.problem}")
+            return None
+
+    def _mapping(self, node: MappingNode, path: YamlPath) -> dict:
+        self._report_duplicate_keys(node, path)
+        self._check_merged_size(node)
+        self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = self._value(key_node, path + ("<key>",))
+            key = key if isinstance(key, str) else str(key)
+            self.lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = self._value(value_node, path + (key,))
+        return out
+
+    def _check_merged_size(self, node: MappingNode) -> None:
+        """Merge keys (`<<: [*a, *a]`) can also expand exponentially: size them before flattening."""
+        sizes: Dict[int, int] = {}
+
+        def size(mapping: Node) -> int:
+            if id(mapping) in sizes:
+                return sizes[id(mapping)]
+            sizes[id(mapping)] = 0  # a merge cycle counts once
+            total = 0
+            for key, value in mapping.value if isinstance(mapping, MappingNode) else []:
+                if key.tag != "tag:yaml.org,2002:merge":
+                    total += 1
+                elif isinstance(value, SequenceNode):
+                    total += sum(size(item) for item in value.value)
+                else:
+                    total += size(value)
+                if total > self.budget.limit:
+                    break
+            sizes[id(mapping)] = total
+            return total
+
+        if size(node) > self.budget.limit - self.budget.used:
+            self.budget.used = self.budget.limit
+            self.budget.spend(node)
+
+    def _report_duplicate_keys(self, node: MappingNode, path: YamlPath) -> None:
+        seen = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            if key_node.value in seen:
+                self._problem(
+                    key_node, path + (key_node.value,), "duplicate key: the earlier value would be silently lost"
+                )
+            seen.add(key_node.value)
+
+    def _problem(self, node: Node, path: YamlPath, message: str) -> None:
+        field = ".".join(str(p) for p in path if p != "<key>")
+        self.problems.append(SpecProblem(self.file, node.start_mark.line + 1, field, message))

@@ -1,0 +1,41 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+DATAHUB = "1.7.0.17"
+
+setup(
+    name="datahub-mesh",
+    version="0.1.0",
+    description="A data mesh kept as YAML, quality-checked with Soda, governed with OPA, published to DataHub.",
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10,<3.13",
+    packages=find_packages(include=["datahub_mesh", "datahub_mesh.*"]),
+    install_requires=[
+        f"acryl-datahub[datahub-lite]=={DATAHUB}",
+        "pydantic>=2.5,<3",
+        "PyYAML>=6.0,<7",
+        "requests>=2.31,<3",
+        # Rego: an in-process engine for the embedded default, the client for an OPA server.
+        "gordon-to-regorus==0.13.0",
+        "opa-python-client==3.0.0",
+    ],
+    extras_require={
+        # Soda Core 3 (Apache-2.0): never bare `soda-core`, which resolves to 4.x under another licence.
+        # Soda pins duckdb<1.1; every tool touching the same DuckDB file must use this version.
+        "quality": ["soda-core-duckdb==3.5.6", "duckdb==1.0.0"],
+        "server": [f"acryl-datahub[datahub-rest]=={DATAHUB}"],
+        "test": [
+            f"acryl-datahub[testing-utils]=={DATAHUB}",
+            "pytest>=8,<10",
+            "soda-core-duckdb==3.5.6",
+            "duckdb==1.0.0",
+        ],
+    },
+    entry_points={
+        "datahub.ingestion.source.plugins": ["datahub-mesh = datahub_mesh.source:DataHubMeshSource"],
+        "console_scripts": ["datahub-mesh = datahub_mesh.cli:main"],
+    },
+)
