@@ -15,6 +15,7 @@ from datahub.ingestion.api.decorators import SupportStatus, capability, config_c
 from datahub.ingestion.api.source import MetadataWorkUnitProcessor, SourceCapability
 from datahub.ingestion.api.source_helpers import auto_workunit
 from datahub.ingestion.api.workunit import MetadataWorkUnit
+from datahub.ingestion.workunit_processors import AutoStaleEntityRemovalProcessor
 from datahub.ingestion.source.state.entity_removal_state import GenericCheckpointState
 from datahub.ingestion.source.state.stale_entity_removal_handler import (
     StaleEntityRemovalHandler,
@@ -96,8 +97,17 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
     def create(cls, config_dict: dict, ctx: PipelineContext) -> "DataHubMeshSource":
         return cls(DataHubMeshSourceConfig.model_validate(config_dict), ctx)
 
+    def get_excluded_workunit_processors(self):
+        # Stale removal is wired below with this source's own handler, which the
+        # policy gate also uses to keep denied products in the state.
+        return [AutoStaleEntityRemovalProcessor]
+
     def get_workunit_processors(self) -> List[Optional[MetadataWorkUnitProcessor]]:
-        return [*super().get_workunit_processors(), partial(auto_stale_entity_removal, self.stale_entity_removal_handler)]
+        return [
+            *super().get_workunit_processors(),
+            _shared_entities_are_not_owned,
+            partial(auto_stale_entity_removal, self.stale_entity_removal_handler),
+        ]
 
     def get_report(self) -> DataHubMeshSourceReport:
         return self.report
@@ -236,6 +246,18 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             return str(Path(file).resolve().relative_to(Path(self.config.path).resolve()))
         except ValueError:
             return str(file)
+
+
+SHARED_ENTITY_TYPES = {"tag", "glossaryTerm", "corpGroup", "corpuser", "domain"}
+
+
+def _shared_entities_are_not_owned(stream: Iterable[MetadataWorkUnit]) -> Iterable[MetadataWorkUnit]:
+    """Tags, terms, groups and domains are shared with the rest of the catalog: removing a
+    product must never soft-delete them, even when DataHub materialized them for us."""
+    for wu in stream:
+        if guess_entity_type(wu.get_urn()) in SHARED_ENTITY_TYPES:
+            wu.is_primary_source = False
+        yield wu
 
 
 def _upstream_urns(mesh: m.Mesh, product: m.DataProduct, env: str) -> Dict[str, List[str]]:

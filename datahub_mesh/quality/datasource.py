@@ -387,8 +387,11 @@ class ConfiguredSource:
         return self._duckdb
 
     def _configuration_yaml(self) -> str:
-        resolved = _resolve(self.settings)
-        return yaml.safe_dump({f"data_source {DATA_SOURCE_NAME}": resolved}, sort_keys=False)
+        secrets = self._secret_values()
+        if any(token in secret for secret in secrets for token in ("${", "{%", "{#")):
+            # Soda renders its configuration with Jinja, which would rewrite these sequences.
+            raise DataUnavailable("a data_source ${ENV} value contains '${', '{%' or '{#', which Soda cannot read")
+        return yaml.safe_dump({f"data_source {DATA_SOURCE_NAME}": _resolve(self.settings)}, sort_keys=False)
 
     def _secret_values(self, missing_ok: bool = False) -> List[str]:
         values = []
@@ -410,18 +413,14 @@ def _references(settings: Any) -> List[str]:
 
 
 def _resolve(settings: Any) -> Any:
-    """Settings with ${ENV} references replaced, in memory only, right before Soda connects."""
+    """Settings with ${ENV} references replaced, in memory only, right before connecting."""
     if isinstance(settings, dict):
         return {key: _resolve(value) for key, value in settings.items()}
     if isinstance(settings, list):
         return [_resolve(value) for value in settings]
     if not isinstance(settings, str):
         return settings
-    resolved = SECRET_REFERENCE.sub(lambda m: os.environ[m.group(1)], settings)
-    if resolved != settings and any(token in resolved for token in ("${", "{%", "{#")):
-        # Soda renders its configuration with Jinja, which would rewrite these sequences.
-        raise DataUnavailable("a data_source ${ENV} value contains '${', '{%' or '{#', which Soda cannot read")
-    return resolved
+    return SECRET_REFERENCE.sub(lambda m: os.environ[m.group(1)], settings)
 
 
 def _mask(text: str, secrets: List[str]) -> str:

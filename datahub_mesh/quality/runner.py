@@ -14,7 +14,7 @@ from datahub_mesh.quality.datasource import DataUnavailable, data_source_for
 from datahub_mesh.quality.models import CheckResult, PortProfile, ProductQuality, QualityConfig, SodaclCheck
 from datahub_mesh.quality.scan import ScanFailed, ScanOutput, SodaOutcome, run_scan
 from datahub_mesh.quality.sodacl import (
-    PART_SEPARATOR, PROFILE_PREFIX, CompiledCheck, TableSchema, compile_check, profile_checks, render,
+    PART_SEPARATOR, PROFILE_PREFIX, VALUE_PART, CompiledCheck, TableSchema, compile_check, profile_checks, render,
 )
 from datahub_mesh.spec.models import DataProduct, Mesh
 
@@ -24,7 +24,10 @@ _NAMED_SEVERITY = re.compile(r"^\s*(?:\[(critical|high|warning)\]|(critical|high
 
 
 class QualityRunner:
-    """Runs the quality stage for the products of one mesh, over one data source connection."""
+    """Runs the quality stage for the products of one mesh, over one data source connection.
+
+    One product at a time: Soda Core keeps its scan logs in process-wide state.
+    """
 
     def __init__(self, config: QualityConfig, mesh: Mesh, base_dir: Path):
         self.config = config
@@ -62,7 +65,7 @@ class QualityRunner:
             return self._not_run(product, checks, sodacl_files, _product_error(port_errors))
         quality = self._run_contract(product, checks, schemas, port_errors, previous_row_counts)
         if sodacl_files:
-            self._run_product_sodacl(product, sodacl_files, schemas, port_errors, quality)
+            self._run_product_sodacl(product, sodacl_files, port_errors, quality)
         return quality
 
     def close(self) -> None:
@@ -93,8 +96,8 @@ class QualityRunner:
         profile = {port: _profile(port, output) for port in schemas}
         results = []
         for check in checks:
-            if check.port in port_errors or check.port not in schemas:
-                results.append(_not_run_result(check, port_errors.get(check.port, "no data")))
+            if check.port in port_errors:
+                results.append(_not_run_result(check, port_errors[check.port]))
             elif check.kind == "row_count_change":
                 results.append(_row_count_change(check, compiled[check.id], profile[check.port],
                                                  previous_row_counts.get(check.port)))
@@ -103,8 +106,8 @@ class QualityRunner:
         error = _product_error(port_errors) if port_errors else None
         return ProductQuality(product=product.name, results=results, profile=profile, error=error)
 
-    def _run_product_sodacl(self, product: DataProduct, files: List[Path], schemas: Dict[str, TableSchema],
-                            port_errors: Dict[str, str], quality: ProductQuality) -> None:
+    def _run_product_sodacl(self, product: DataProduct, files: List[Path], port_errors: Dict[str, str],
+                            quality: ProductQuality) -> None:
         output = run_scan(self.source, files, self.config.scan_timeout_seconds, definitions=True)
         ports_by_table = self._ports_by_table(product)
         seen: Dict[str, int] = {}
@@ -131,7 +134,6 @@ class QualityRunner:
 
     def _ports_by_table(self, product: DataProduct) -> Dict[str, str]:
         return {name: port.name for port in product.outputs for name in self.source.names(product, port.name)}
-
 
 
 def _redact(value: Any, redact: Callable[[str], str]) -> Any:
@@ -161,12 +163,13 @@ def _contract_result(compiled: CompiledCheck, output: ScanOutput, profile: PortP
     if compiled.error:
         return CheckResult(outcome="error", message=compiled.error, **base)
     parts = {soda.part: output.outcomes.get(soda.name) for soda in compiled.soda_checks}
-    unevaluated = [p.error for p in parts.values() if p is not None and p.outcome is None]
-    if None in parts.values():
+    deciding = [p for part, p in parts.items() if part != VALUE_PART]
+    unevaluated = [p.error for p in deciding if p is not None and p.outcome is None]
+    if None in deciding:
         unevaluated.append(output.scan_error())
     if unevaluated:
         return CheckResult(outcome="error", message="; ".join(dict.fromkeys(unevaluated)), **base)
-    failed = any(p.outcome in ("fail", "warn") for p in parts.values())
+    failed = any(p.outcome in ("fail", "warn") for p in deciding)
     value, failing_rows, measured = _MEASURES[check.kind](check, parts)
     outcome = "fail" if failed else "pass"
     message = f"{measured}; expected {check.description}"
@@ -221,8 +224,9 @@ def _measure_primary_key(check: ContractCheck, parts: Dict[str, SodaOutcome]) ->
 
 def _measure_bound(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Measure:
     column = check_column(check)
-    value = _number(parts[""].value)
-    outside = _count(parts["failing_rows"].value)
+    extreme = parts.get(VALUE_PART)
+    value = _number(extreme.metrics.get(check.kind)) if extreme is not None else None
+    outside = _count(parts[""].value)
     return value, outside, f"{check.kind}({column}) = {_shown(value)}, {outside} rows out of range"
 
 
@@ -231,7 +235,8 @@ def _measure_freshness(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> M
     newest = freshness.metrics.get("max_column_timestamp")
     if newest is None:
         return None, None, f"{check_column(check)} has no values"
-    age_hours = freshness.diagnostics.get("value", 0) / 3_600_000
+    # A date counts until its last moment, so today's date has no age rather than a negative one.
+    age_hours = max(0.0, freshness.diagnostics.get("value", 0) / 3_600_000)
     return round(age_hours, 4), None, f"newest {check_column(check)} is {_timestamp(newest)}, {age_hours:.2f} hours old"
 
 

@@ -15,6 +15,7 @@ import yaml
 from datahub_mesh.checks import ContractCheck, check_column
 
 PART_SEPARATOR = "#"
+VALUE_PART = "value"  # a part that reports a value but does not decide the outcome
 PROFILE_PREFIX = "profile:"
 _NOT_AN_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]+")
 
@@ -35,14 +36,13 @@ class TableSchema:
 
 @dataclass(frozen=True)
 class SodaCheck:
+    """One SodaCL check; `name` is what Soda reports it as, `part` tells apart the checks of one contract check."""
+
     name: str
     table: str
     line: str
     config: Dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def part(self) -> str:
-        return self.name.rpartition(PART_SEPARATOR)[2] if PART_SEPARATOR in self.name else ""
+    part: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,11 @@ def render(soda_checks: Iterable[SodaCheck]) -> str:
 
 def profile_checks(port: str, schema: TableSchema, columns: List[str]) -> List[SodaCheck]:
     """Always-passing checks whose metrics (row count, nulls per column) join the port's aggregation query."""
-    checks = [SodaCheck(f"{PROFILE_PREFIX}{port}", schema.table, "row_count >= 0", {"name": f"{PROFILE_PREFIX}{port}"})]
+    name = f"{PROFILE_PREFIX}{port}"
+    checks = [SodaCheck(name, schema.table, "row_count >= 0", _named(name))]
     for column in columns:
-        name = f"{PROFILE_PREFIX}{port}{PART_SEPARATOR}{column}"
-        checks.append(SodaCheck(name, schema.table, f"missing_count({column}) >= 0", {"name": name, "samples limit": 0}))
+        checks.append(SodaCheck(f"{name}{PART_SEPARATOR}{column}", schema.table, f"missing_count({column}) >= 0",
+                                {**_named(f"{name}{PART_SEPARATOR}{column}"), "samples limit": 0}, part=column))
     return checks
 
 
@@ -116,13 +117,18 @@ def _metric_name(prefix: str, name: str) -> str:
     return f"{prefix}_{_NOT_AN_IDENTIFIER.sub('_', name).strip('_').lower()}"
 
 
+def _named(name: str) -> Dict[str, str]:
+    # Soda renders check names with Jinja too, and reports them rendered.
+    return {"name": jinja_literal(name)}
+
+
 def _one(check: ContractCheck, schema: TableSchema, line: str, **config: Any) -> List[SodaCheck]:
-    return [SodaCheck(check.id, schema.table, line, {"name": check.id, **config})]
+    return [SodaCheck(check.id, schema.table, line, {**_named(check.id), **config})]
 
 
 def _part(check: ContractCheck, schema: TableSchema, part: str, line: str, **config: Any) -> SodaCheck:
     name = f"{check.id}{PART_SEPARATOR}{part}"
-    return SodaCheck(name, schema.table, line, {"name": name, **config})
+    return SodaCheck(name, schema.table, line, {**_named(name), **config}, part=part)
 
 
 def _schema(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
@@ -161,11 +167,13 @@ def _primary_key(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
 
 
 def _bound(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    """Rows out of range decide; min()/max() only reports the extreme value (it is null on an empty column)."""
     column, value = check_column(check), _number(check.params["value"])
     op, valid = (">=", "valid min") if check.kind == "min" else ("<=", "valid max")
     return [
-        SodaCheck(check.id, schema.table, f"{check.kind}({column}) {op} {value}", {"name": check.id}),
-        _part(check, schema, "failing_rows", f"invalid_count({column}) = 0", **{valid: float(value), "samples limit": 0}),
+        SodaCheck(check.id, schema.table, f"invalid_count({column}) = 0",
+                  {**_named(check.id), valid: float(value), "samples limit": 0}),
+        _part(check, schema, VALUE_PART, f"{check.kind}({column}) {op} {value}"),
     ]
 
 
@@ -196,14 +204,14 @@ def _sql_metric(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     # User-defined metric queries are rendered twice by Soda.
     query = jinja_literal(check.params["query"], renderings=2)
     return [SodaCheck(check.id, schema.table, metric,
-                      {"name": check.id, f"{metric} query": query, "fail": f"when > {_number(check.params['threshold'])}"})]
+                      {**_named(check.id), f"{metric} query": query, "fail": f"when > {_number(check.params['threshold'])}"})]
 
 
 def _sql_condition(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     metric = _metric_name("violations", check.id.rsplit("/", 1)[-1])
     query = f"SELECT COUNT(*) FROM {schema.table} WHERE NOT ({check.params['condition']})"
     return [SodaCheck(check.id, schema.table, metric,
-                      {"name": check.id, f"{metric} query": jinja_literal(query, renderings=2), "fail": "when > 0"})]
+                      {**_named(check.id), f"{metric} query": jinja_literal(query, renderings=2), "fail": "when > 0"})]
 
 
 def _row_count_change(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import outcomes, only
+from .conftest import ORDERS_SPEC, outcomes, only
 
 # check id -> (statements that break it, measured value, failing rows)
 BREAKS = {
@@ -170,12 +170,40 @@ def test_contract_text_runs_as_written(mesh):
               - {name: body, type: string, constraints: [{in: ["${HOME}", "it's {%ok%}"]}]}
         contracts:
           quality_checks:
-            - {name: literal_dollar, query: "SELECT COUNT(*) FROM notes WHERE body = '${HOME}'", threshold: 1}
+            - {name: "literal ${HOME}", query: "SELECT COUNT(*) FROM notes WHERE body = '${HOME}'", threshold: 1}
         """)
     mesh.table("crm/notes", "SELECT * FROM (VALUES ('${HOME}'), ('it''s {%ok%}')) v(body)")
 
     quality = mesh.run("notes")
 
     assert outcomes(quality)["notes/allowed_values/body"] == "pass"
-    literal = only(quality.results, "notes/sql_metric/literal_dollar")
+    literal = only(quality.results, "notes/sql_metric/literal ${HOME}")
     assert (literal.outcome, literal.value) == ("pass", 1)
+
+
+def test_freshness_of_an_empty_column_fails_without_a_value(orders_mesh):
+    orders_mesh.orders("UPDATE t SET updated_at = NULL")
+
+    result = only(orders_mesh.run().results, "orders/freshness/updated_at")
+
+    assert (result.outcome, result.value) == ("fail", None)
+    assert result.message.startswith("updated_at has no values")
+
+
+def test_freshness_of_a_column_that_is_not_a_time_is_an_error(orders_mesh):
+    orders_mesh.orders("ALTER TABLE t ALTER updated_at TYPE VARCHAR")
+
+    result = only(orders_mesh.run().results, "orders/freshness/updated_at")
+
+    assert result.outcome == "error"
+    assert "is not a datetime" in result.message
+
+
+def test_a_bound_on_an_empty_column_passes_without_a_value(orders_mesh):
+    orders_mesh.orders("UPDATE t SET quantity = NULL")
+    orders_mesh.spec("orders", ORDERS_SPEC.replace("{name: quantity, type: integer}",
+                                                   "{name: quantity, type: integer, constraints: [{max: 5}]}"))
+
+    result = only(orders_mesh.run().results, "orders/max/quantity")
+
+    assert (result.outcome, result.value, result.failing_rows) == ("pass", None, 0)

@@ -1,0 +1,142 @@
+"""Run the real `datahub ingest` pipeline on a copy of a mesh and read back what DataHub Lite holds."""
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+from datahub.ingestion.run.pipeline import Pipeline
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE_MESH = REPO / "examples" / "mesh"
+
+
+@dataclass
+class Run:
+    pipeline: Pipeline
+    emitted: List[dict]  # the MCPs this run sent, as the file sink wrote them
+
+    @property
+    def report(self):
+        return self.pipeline.source.get_report()
+
+    @property
+    def failed(self) -> bool:
+        return self.pipeline.has_failures()
+
+    def emitted_urns(self) -> set:
+        return {m["entityUrn"] for m in self.emitted}
+
+    def aspects(self, urn: str, name: str) -> List[dict]:
+        return [m["aspect"]["json"] for m in self.emitted if m["entityUrn"] == urn and m["aspectName"] == name]
+
+
+class Workspace:
+    """A project directory with its own mesh copy, state, decision log and Lite store."""
+
+    def __init__(self, root: Path, mesh_source: Path = EXAMPLE_MESH):
+        self.root = root
+        self.mesh = root / "mesh"
+        shutil.copytree(mesh_source, self.mesh)
+        self.state = root / "state"
+        self.runs = 0
+
+    def generate_data(self) -> None:
+        subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(self.mesh / "data")],
+                       check=True, capture_output=True)
+
+    @property
+    def lite_file(self) -> Path:
+        return self.state / "lite.db"
+
+    @property
+    def decision_log(self) -> Path:
+        return self.state / "decisions.jsonl"
+
+    def recipe(self, **overrides: Any) -> Dict[str, Any]:
+        self.runs += 1
+        policy = {"mode": "enforce", "engine": "embedded", "rego_dir": str(REPO / "rego"),
+                  "decision_log": str(self.decision_log)}
+        policy.update(overrides.pop("policy", {}))
+        quality = {"enabled": True, "location_overrides": {"s3://data-products/": str(self.mesh / "data") + "/"}}
+        quality.update(overrides.pop("quality", {}))
+        emitted = self.state / f"emitted-{self.runs}.json"
+        config = {
+            "path": str(self.mesh),
+            "quality": quality,
+            "policy": policy,
+            "published_state_path": str(self.state / "published.json"),
+            "stateful_ingestion": {
+                "enabled": True, "remove_stale_metadata": True,
+                "state_provider": {"type": "file", "config": {"filename": str(self.state / "checkpoints.json")}},
+            },
+            **overrides,
+        }
+        return {
+            "pipeline_name": "datahub-mesh-test",
+            "run_id": f"run-{self.runs}",
+            "source": {"type": "datahub-mesh", "config": config},
+            "sink": {"type": "datahub-lite", "config": {
+                "type": "sqlite", "config": {"file": str(self.lite_file)},
+                "forward_to": {"type": "file", "config": {"filename": str(emitted)}},
+            }},
+        }
+
+    def ingest(self, **overrides: Any) -> Run:
+        self.state.mkdir(exist_ok=True)
+        recipe = self.recipe(**overrides)
+        pipeline = Pipeline.create(recipe)
+        pipeline.run()
+        pipeline.pretty_print_summary()
+        emitted_file = Path(recipe["sink"]["config"]["forward_to"]["config"]["filename"])
+        emitted = json.loads(emitted_file.read_text()) if emitted_file.exists() else []
+        return Run(pipeline=pipeline, emitted=emitted)
+
+    def write_recipe(self, **overrides: Any) -> Path:
+        recipe = self.recipe(**overrides)
+        path = self.root / f"recipe-{self.runs}.yml"
+        path.write_text(yaml.safe_dump(recipe))
+        return path
+
+    # --- reading DataHub Lite back -----------------------------------------------------------
+
+    def store(self) -> "Store":
+        return Store(self.lite_file)
+
+
+class Store:
+    """Reads the DataHub Lite SQLite file directly: latest aspects and every stored version."""
+
+    def __init__(self, file: Path):
+        self.db = sqlite3.connect(str(file))
+
+    def aspect(self, urn: str, name: str) -> Optional[dict]:
+        row = self.db.execute(
+            "SELECT metadata FROM metadata_aspect_v2 WHERE urn = ? AND aspect_name = ? AND version = 0", (urn, name)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def versions(self, urn: str, name: str) -> List[dict]:
+        rows = self.db.execute(
+            "SELECT metadata FROM metadata_aspect_v2 WHERE urn = ? AND aspect_name = ? ORDER BY version", (urn, name)
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def urns(self, prefix: str = "urn:li:") -> List[str]:
+        rows = self.db.execute("SELECT DISTINCT urn FROM metadata_aspect_v2 WHERE urn LIKE ?", (prefix + "%",)).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def all_aspects(self) -> List[tuple]:
+        return self.db.execute("SELECT DISTINCT urn, aspect_name FROM metadata_aspect_v2").fetchall()
+
+    def removed(self, urn: str) -> bool:
+        status = self.aspect(urn, "status")
+        return bool(status and status.get("removed"))
+
+    def run_events(self, assertion_urn: str) -> List[dict]:
+        return self.versions(assertion_urn, "assertionRunEvent")

@@ -1,0 +1,146 @@
+"""The policy gate end to end: what a denial keeps, what it hides, what it logs."""
+
+import json
+
+import pytest
+
+from datahub_mesh.emit import urns
+from datahub_mesh.policy.decision_log import read_events, verify_chain
+from datahub_mesh.policy.input import governance_data
+from datahub_mesh.policy.opa_stand_in import OpaStandIn
+from datahub_mesh.spec.loader import load_mesh
+from tests.e2e.harness import REPO
+
+AR_PRODUCT = urns.product_urn("accounts_receivable")
+AR_DATASET = "urn:li:dataset:(urn:li:dataPlatform:s3,data-products/finance/accounts_receivable,PROD)"
+DEFINITIONS = {"dataProductProperties", "datasetProperties", "schemaMetadata", "assertionInfo", "dataContractProperties"}
+
+
+def _definition_urns(run, product):
+    return {m["entityUrn"] for m in run.emitted if m["aspectName"] in DEFINITIONS and
+            (product in m["entityUrn"] or m["aspect"]["json"].get("customProperties", {}).get("data_product") == product)}
+
+
+def test_a_product_never_published_and_denied_leaves_nothing(workspace):
+    run = workspace.ingest()
+    assert run.failed
+    assert run.report.denied_products == {"accounts_receivable": [
+        "[pii] product holds PII (accounts_receivable.customer_email) but security.encryption is not true: "
+        "enable encryption"]}
+    assert not [u for u in run.emitted_urns() if "accounts_receivable" in u]
+    store = workspace.store()
+    assert store.aspect(AR_PRODUCT, "dataProductProperties") is None
+    assert store.aspect(AR_DATASET, "datasetProperties") is None
+
+
+def test_a_denied_product_keeps_its_place_and_still_shows_this_runs_results(workspace):
+    workspace.ingest(policy={"mode": "warn"})
+    second = workspace.ingest()
+    assert second.failed
+    assert _definition_urns(second, "accounts_receivable") == set()
+    store = workspace.store()
+    assert store.aspect(AR_PRODUCT, "dataProductProperties")["name"] == "accounts_receivable"
+    assert not store.removed(AR_PRODUCT) and not store.removed(AR_DATASET)
+    assert store.aspect(AR_PRODUCT, "dataProductProperties")["customProperties"]["version"] == "1.0.3"
+    pii_policy = urns.policy_assertion_urn("accounts_receivable", "pii")
+    latest = store.run_events(pii_policy)
+    assert {e["runId"] for e in latest} == {"run-1", "run-2"}
+    run2 = [e for e in latest if e["runId"] == "run-2"][0]
+    assert run2["result"]["type"] == "FAILURE"
+    assert "encryption" in run2["result"]["nativeResults"]["message"]
+    not_null = urns.assertion_urn("accounts_receivable", "accounts_receivable/not_null/customer_id")
+    assert "run-2" in {e["runId"] for e in store.run_events(not_null)}
+
+
+def test_fixing_the_denied_product_publishes_it(workspace):
+    assert workspace.ingest().report.products_denied == 1
+    spec = workspace.mesh / "finance" / "accounts_receivable" / "product.yaml"
+    spec.write_text(spec.read_text().replace("encryption: false", "encryption: true"))
+    run = workspace.ingest()
+    assert not run.failed
+    assert workspace.store().aspect(AR_PRODUCT, "dataProductProperties") is not None
+
+
+def test_every_decision_is_logged_and_traceable_from_datahub(workspace):
+    run = workspace.ingest()
+    events = read_events(workspace.decision_log)
+    assert len(events) == run.report.policy_decisions == 10
+    assert verify_chain(events) is None
+    by_product = {e["input"]["product"]["name"]: e for e in events}
+    assert by_product["accounts_receivable"]["result"]["allow"] is False
+    assert by_product["sales_orders_analytical"]["result"]["warn"]
+    for event in events:
+        assert event["path"] == "mesh/main/decision"
+        assert event["timestamp"].endswith("Z")
+        assert event["bundles"]["mesh"]["revision"]
+        assert "/input/product/owner/contact" in event["masked"]
+        assert "@" not in json.dumps(event["input"]["product"]["owner"])
+    props = workspace.store().aspect(urns.product_urn("customer-360"), "dataProductProperties")["customProperties"]
+    assert props["policy_decision_id"] == by_product["customer-360"]["decision_id"]
+
+
+def test_policy_outcomes_are_visible_as_assertions(workspace):
+    workspace.ingest()
+    store = workspace.store()
+    warned = urns.policy_assertion_urn("sales_orders_analytical", "retention")
+    assert store.aspect(warned, "assertionInfo")["customAssertion"]["type"] == "Governance policy"
+    event = store.aspect(warned, "assertionRunEvent")
+    assert event["result"]["nativeResults"]["policy_outcome"] == "warn"
+    passing = store.aspect(urns.policy_assertion_urn("customer-360", "pii"), "assertionRunEvent")
+    assert passing["result"]["type"] == "SUCCESS"
+
+
+def test_a_broken_spec_keeps_its_published_product_and_fails_the_run(workspace):
+    workspace.ingest(policy={"mode": "warn"})
+    spec = workspace.mesh / "product" / "feature_usage" / "data_product.yaml"
+    spec.write_text(spec.read_text().replace("version: ", "version: v", 1))
+    run = workspace.ingest(policy={"mode": "warn"})
+    assert run.failed
+    failure = next(f for f in run.report.failures if f.title == "Invalid mesh spec")
+    assert "is not a semantic version" in failure.message
+    assert any("feature_usage/data_product.yaml:" in c and "version" in c for c in failure.context)
+    store = workspace.store()
+    assert not store.removed(urns.product_urn("feature_usage"))
+    assert store.aspect(urns.product_urn("customer-360"), "status") == {"removed": False}
+    assert "run-2" in {e["runId"] for e in store.run_events(
+        urns.assertion_urn("customer-360", "customer_profile/primary_key/primary_key_uniqueness"))}
+
+
+def test_policy_mode_off_publishes_everything_and_decides_nothing(workspace):
+    run = workspace.ingest(policy={"mode": "off"})
+    assert run.report.policy_decisions == 0 and not workspace.decision_log.exists()
+    assert workspace.store().aspect(AR_PRODUCT, "dataProductProperties") is not None
+
+
+# --- the OPA server path, against a stand-in that speaks OPA's REST API -------------------------
+
+
+@pytest.fixture
+def opa(workspace):
+    data = governance_data(load_mesh(workspace.mesh).mesh.governance)
+    with OpaStandIn(REPO / "rego", data, slow_seconds=3.0) as server:
+        yield server
+
+
+def test_opa_server_decides_like_the_embedded_engine_and_its_decision_ids_are_kept(workspace, opa):
+    run = workspace.ingest(policy={"engine": "opa", "opa_url": opa.url, "timeout_seconds": 1.0})
+    assert set(run.report.denied_products) == {"accounts_receivable"}
+    assert run.report.products_published == 9
+    events = read_events(workspace.decision_log)
+    assert all(e["labels"]["engine"] == "opa" for e in events)
+    props = workspace.store().aspect(urns.product_urn("general_ledger"), "dataProductProperties")["customProperties"]
+    assert props["policy_decision_id"] in {e["decision_id"] for e in events}
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ("down", "cannot reach opa"), ("slow", "did not answer within 1.0s"), ("undefined", "undefined"), ("http_500", "500"),
+])
+def test_opa_failures_fail_closed_and_publish_nothing(workspace, opa, mode, expected):
+    opa.set_mode(mode)
+    run = workspace.ingest(policy={"engine": "opa", "opa_url": opa.url, "timeout_seconds": 1.0, "retries": 0})
+    assert run.failed
+    assert run.report.products_published == 0 and run.report.policy_errors == 10
+    failure = next(f for f in run.report.failures if f.title.startswith("Policy evaluation failed"))
+    assert expected in failure.message.lower()
+    assert not [m for m in run.emitted if m["aspectName"] in DEFINITIONS]
+    assert all("error" in e for e in read_events(workspace.decision_log))
