@@ -6,6 +6,8 @@
     datahub-mesh show PRODUCT             one product, its datasets and policy status
     datahub-mesh diff OLD NEW             classify a contract change (exit 1: breaking without major bump)
     datahub-mesh test-policies [REGO_DIR] run the Rego tests, like `opa test`
+    datahub-mesh audit LOG... --quarter 2026Q3 --out DIR
+                                          the quarterly audit report of the decision logs
 """
 
 import argparse
@@ -17,6 +19,11 @@ DEFAULT_DB = ".datahub-mesh/lite.db"
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["audit"]:
+        from datahub_mesh.audit.cli import main as audit_main
+
+        return audit_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -48,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("old", type=Path)
     p.add_argument("new", type=Path)
     p.set_defaults(func=_diff)
+
+    sub.add_parser("audit", help="quarterly audit report (see `datahub-mesh audit --help`)", add_help=False)
 
     p = sub.add_parser("test-policies", help="run the *_test.rego files on the embedded engine")
     p.add_argument("rego_dir", nargs="?", default="rego")

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from datahub_mesh.audit.charts import COLOURS
-from datahub_mesh.audit_cli import main
+from datahub_mesh.audit.cli import main
 
 from .helpers import assert_page_matches_summary, build_scenario, colours_present, png_pixels, read_lines, read_page, write_lines
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from datahub_mesh.audit_cli import main
+from datahub_mesh.audit.cli import main
 
 from .helpers import (
     EXPECTED_TOTALS,
