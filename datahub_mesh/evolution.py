@@ -42,6 +42,8 @@ class Snapshot(BaseModel):
 
     version: str
     outputs: List[m.OutputPort]
+    # False when rebuilt from DataHub's schema, which does not hold value constraints
+    constraints_known: bool = True
 
     @classmethod
     def of(cls, product: m.DataProduct) -> "Snapshot":
@@ -51,21 +53,21 @@ class Snapshot(BaseModel):
 def classify(previous: Optional[Snapshot], current: m.DataProduct) -> Evolution:
     if previous is None:
         return Evolution(kind="none", previous_version=None, version=current.version)
-    changes = _port_changes(previous.outputs, current.outputs)
+    changes = _port_changes(previous.outputs, current.outputs, previous.constraints_known)
     kind: Kind = max((c.level for c in changes), key=_ORDER.__getitem__, default="none")
     return Evolution(kind=kind, previous_version=previous.version, version=current.version, changes=changes)
 
 
-def _port_changes(old_ports: List[m.OutputPort], new_ports: List[m.OutputPort]) -> List[Change]:
+def _port_changes(old_ports: List[m.OutputPort], new_ports: List[m.OutputPort], constraints_known: bool) -> List[Change]:
     old, new = {p.name: p for p in old_ports}, {p.name: p for p in new_ports}
     changes = [Change(level="breaking", port=n, description=f"output port '{n}' was removed") for n in old if n not in new]
     changes += [Change(level="compatible", port=n, description=f"output port '{n}' was added") for n in new if n not in old]
     for name in old.keys() & new.keys():
-        changes += _column_changes(name, old[name], new[name])
+        changes += _column_changes(name, old[name], new[name], constraints_known)
     return sorted(changes, key=lambda c: (-_ORDER[c.level], c.port, c.column or "", c.description))
 
 
-def _column_changes(port: str, old: m.OutputPort, new: m.OutputPort) -> List[Change]:
+def _column_changes(port: str, old: m.OutputPort, new: m.OutputPort, constraints_known: bool) -> List[Change]:
     changes: List[Change] = []
     before: Dict[str, m.Column] = {c.name: c for c in old.columns}
     after: Dict[str, m.Column] = {c.name: c for c in new.columns}
@@ -83,12 +85,12 @@ def _column_changes(port: str, old: m.OutputPort, new: m.OutputPort) -> List[Cha
     if old.primary_key != new.primary_key:
         add("breaking", None, f"primary key changed from {old.primary_key} to {new.primary_key}")
     for name in sorted(before.keys() & after.keys()):
-        for level, text in _field_changes(before[name], after[name]):
+        for level, text in _field_changes(before[name], after[name], constraints_known):
             add(level, name, text)
     return changes
 
 
-def _field_changes(old: m.Column, new: m.Column) -> List[tuple]:
+def _field_changes(old: m.Column, new: m.Column, constraints_known: bool = True) -> List[tuple]:
     out: List[tuple] = []
     n = old.name
     if old.type.strip().lower() != new.type.strip().lower():
@@ -97,6 +99,16 @@ def _field_changes(old: m.Column, new: m.Column) -> List[tuple]:
         out.append(("breaking", f"field '{n}' changed from nullable to required"))
     if old.required and not new.required:
         out.append(("compatible", f"field '{n}' changed from required to nullable"))
+    if (old.description or "") != (new.description or ""):
+        out.append(("patch", f"field '{n}' description changed"))
+    if constraints_known:
+        out += _constraint_changes(old, new)
+    return out
+
+
+def _constraint_changes(old: m.Column, new: m.Column) -> List[tuple]:
+    out: List[tuple] = []
+    n = old.name
     if not old.unique and new.unique and not new.primary_key:
         out.append(("breaking", f"field '{n}' must now be unique"))
     if old.unique and not new.unique and not old.primary_key:
@@ -107,8 +119,6 @@ def _field_changes(old: m.Column, new: m.Column) -> List[tuple]:
     if old.pattern != new.pattern:
         level = "compatible" if new.pattern is None else "breaking"
         out.append((level, f"field '{n}' pattern changed from {old.pattern!r} to {new.pattern!r}"))
-    if (old.description or "") != (new.description or ""):
-        out.append(("patch", f"field '{n}' description changed"))
     if (old.pii, old.pii_category) != (new.pii, new.pii_category):
         out.append(("patch", f"field '{n}' PII marking changed"))
     return out

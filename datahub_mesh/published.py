@@ -12,7 +12,10 @@ from typing import Dict, List, Optional
 
 from pydantic import BaseModel
 
+from datahub.metadata.schema_classes import DataProductPropertiesClass, DatasetPropertiesClass, SchemaMetadataClass
+
 from datahub_mesh.evolution import Snapshot
+from datahub_mesh.spec import models as m
 
 
 class PublishedProduct(BaseModel):
@@ -48,3 +51,31 @@ class PublishedState(BaseModel):
 
     def products_from_file(self, source_file: str) -> List[str]:
         return [name for name, p in self.products.items() if p.source_file == source_file]
+
+
+def snapshot_from_datahub(graph, product_urn: str) -> Optional[Snapshot]:
+    """The published contract as DataHub holds it: version, ports, columns, types, keys, nullability.
+
+    Value constraints (min, max, allowed values, patterns) live in assertions, not in
+    the schema, so tightened constraints are only detected with the embedded state.
+    """
+    product = graph.get_aspect(product_urn, DataProductPropertiesClass)
+    if product is None or not (product.customProperties or {}).get("version"):
+        return None
+    ports = []
+    for asset in product.assets or []:
+        properties = graph.get_aspect(asset.destinationUrn, DatasetPropertiesClass)
+        schema = graph.get_aspect(asset.destinationUrn, SchemaMetadataClass)
+        name = (properties.customProperties or {}).get("output_port") if properties else None
+        ports.append(m.OutputPort(name=name or asset.destinationUrn, columns=_columns(schema)))
+    return Snapshot(version=product.customProperties["version"], outputs=ports, constraints_known=False)
+
+
+def _columns(schema: Optional[SchemaMetadataClass]) -> List[m.Column]:
+    if schema is None:
+        return []
+    return [
+        m.Column(name=f.fieldPath, type=f.nativeDataType, description=f.description, required=not f.nullable,
+                 primary_key=bool(f.isPartOfKey))
+        for f in schema.fields
+    ]

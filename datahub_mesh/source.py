@@ -32,7 +32,7 @@ from datahub_mesh.emit.product import ProductRun, definition_mcps, observation_m
 from datahub_mesh.evolution import Snapshot, classify
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
-from datahub_mesh.published import PublishedProduct, PublishedState
+from datahub_mesh.published import PublishedProduct, PublishedState, snapshot_from_datahub
 from datahub_mesh.quality.runner import QualityRunner
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh
@@ -135,7 +135,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
     def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
         run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)
         self._run_quality(run, quality)
-        run.evolution = classify(self.published.snapshot(product.name), product)
+        run.evolution = classify(self._last_published(product), product)
         verdict = self._run_policy(run, gate)
         self.report.count_results(run)
         if verdict.publish:
@@ -170,6 +170,14 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         counts = {port: p.row_count for port, p in result.profile.items() if p.row_count is not None}
         if counts:
             self.published.row_counts[run.product.name] = counts
+
+    def _last_published(self, product: m.DataProduct) -> Optional[Snapshot]:
+        """With a DataHub server, what it holds is the truth; the local state is the fallback."""
+        if self.ctx.graph is not None:
+            snapshot = snapshot_from_datahub(self.ctx.graph, urns.product_urn(product.name))
+            if snapshot is not None:
+                return snapshot
+        return self.published.snapshot(product.name)
 
     def _run_policy(self, run: ProductRun, gate: Optional[PolicyGate]) -> Verdict:
         if gate is None:
