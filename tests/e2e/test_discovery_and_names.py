@@ -1,0 +1,75 @@
+"""Finding products without a server, and names that are hostile to URNs."""
+
+import os
+import subprocess
+import sys
+
+from datahub.utilities.urns.urn import Urn
+
+from datahub_mesh.discovery import open_catalog
+from tests.e2e.harness import Workspace
+
+HOSTILE = "Sales, Orders (EU)/v2 – ü"
+
+
+def _cli(*args, home, cwd):
+    env = {**os.environ, "HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "datahub_mesh.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd)
+
+
+def test_products_are_found_by_name_tag_and_domain_on_a_fresh_home(workspace, tmp_path):
+    workspace.ingest()
+    home = tmp_path / "home"
+    home.mkdir()
+    db = str(workspace.lite_file)
+    by_tag = _cli("products", "--db", db, "--tag", "pii", home=home, cwd=workspace.root)
+    assert by_tag.returncode == 0, by_tag.stderr
+    assert [line.split("\t")[0] for line in by_tag.stdout.splitlines()] == ["customer-360", "customers"]
+    by_domain = _cli("products", "--db", db, "--domain", "marketing", home=home, cwd=workspace.root)
+    assert [line.split("\t")[0] for line in by_domain.stdout.splitlines()] == [
+        "campaign_performance", "customer-360", "lead_attribution"]
+    by_name = _cli("products", "--db", db, "--name", "ORDERS", home=home, cwd=workspace.root)
+    assert by_name.stdout.startswith("sales_orders_analytical\t2.1.0\tsales\tcompliant with warnings")
+    domains = _cli("domains", "--db", db, home=home, cwd=workspace.root)
+    assert "customer-intelligence (in marketing): customer-360" in domains.stdout
+    assert "finance: general_ledger" in domains.stdout  # accounts_receivable was denied
+    show = _cli("show", "customer-360", "--db", db, home=home, cwd=workspace.root)
+    assert "upstream: " in show.stdout and "data-products/sales/customers" in show.stdout
+    missing = _cli("products", "--db", str(tmp_path / "none.db"), home=home, cwd=workspace.root)
+    assert missing.returncode != 0 and "run `datahub ingest -c recipes/mesh.yml` first" in missing.stderr
+
+
+def test_hostile_names_still_make_valid_urns_end_to_end(tmp_path):
+    mesh = tmp_path / "hostile"
+    (mesh / "p").mkdir(parents=True)
+    (mesh / "domains.yaml").write_text(
+        "organization:\n  domains:\n    - name: 'Ventes (EU), Nord/Süd'\n      bounded_context: odd names\n")
+    (mesh / "p" / "data_product.yaml").write_text(f"""\
+name: "{HOSTILE}"
+version: 1.0.0
+domain: "Ventes (EU), Nord/Süd"
+owner:
+  team: "équipe (ventes), nord"
+  contact: ventes@example.com
+schema:
+  type: parquet
+  location: "s3://bucket/a,b (c)/ü/"
+  fields:
+    - name: "id, (key)"
+      type: string
+      description: key
+      constraints: [primary_key]
+""")
+    ws = Workspace(tmp_path / "ws", mesh_source=mesh)
+    run = ws.ingest(quality={"enabled": False}, policy={"mode": "off"})
+    assert not run.failed, run.report.failures
+    for urn in run.emitted_urns():
+        assert str(Urn.from_string(urn)) == urn
+    catalog = open_catalog(ws.lite_file)
+    [product] = catalog.find(name="Orders (EU)")
+    assert product.name == HOSTILE
+    assert catalog.domain_name(product.domain) == "Ventes (EU), Nord/Süd"
+    [dataset] = product.datasets
+    fields = catalog.datasets[dataset]["schemaMetadata"]["fields"]
+    assert [f["fieldPath"] for f in fields] == ["id, (key)"]
