@@ -6,6 +6,7 @@
     datahub-mesh show PRODUCT             one product, its datasets and policy status
     datahub-mesh diff OLD NEW             classify a contract change (exit 1: breaking without major bump)
     datahub-mesh test-policies [REGO_DIR] run the Rego tests, like `opa test`
+    datahub-mesh policy-data PATH         governance.yaml as the policies' data (an OPA bundle's data.json)
     datahub-mesh audit LOG... --quarter 2026Q3 --out DIR
                                           the quarterly audit report of the decision logs
 """
@@ -55,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("old", type=Path)
     p.add_argument("new", type=Path)
     p.set_defaults(func=_diff)
+
+    p = sub.add_parser("policy-data", help="print governance.yaml as the JSON data the policies read")
+    p.add_argument("path", type=Path, help="mesh root holding governance.yaml")
+    p.set_defaults(func=_policy_data)
 
     sub.add_parser("audit", help="quarterly audit report (see `datahub-mesh audit --help`)", add_help=False)
 
@@ -139,6 +144,23 @@ def _diff(args: argparse.Namespace) -> int:
     if evolution.needs_major_bump:
         print(f"breaking change needs a major version: use {int(old.version.split('.')[0]) + 1}.0.0 or later")
         return 1
+    return 0
+
+
+def _policy_data(args: argparse.Namespace) -> int:
+    import json
+
+    from datahub_mesh.policy.input import governance_data
+    from datahub_mesh.spec.loader import load_mesh
+
+    result = load_mesh(args.path)
+    governance_problems = [p for p in result.problems if p.file.name == "governance.yaml"]
+    for problem in governance_problems:
+        print(problem, file=sys.stderr)
+    if governance_problems:
+        return 1
+    # OPA serves a bundle's governance/data.json at data.governance
+    print(json.dumps(governance_data(result.mesh.governance)["governance"], indent=2, sort_keys=True))
     return 0
 
 

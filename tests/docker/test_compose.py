@@ -407,12 +407,13 @@ def test_authz_policy_wants_the_opa_token():
 
 def test_governance_data_is_valid_json_with_the_policy_fields():
     data = json.loads(GOVERNANCE_DATA.read_text(encoding="utf-8"))
-    for key in ("domains", "retention_limits_days", "global_policies", "warning_failure_max_pct"):
+    for key in ("domains", "retention_limits_days", "warning_failure_max_pct"):
         assert key in data, f"governance data has no {key}"
 
 
 def test_governance_data_matches_the_governance_model():
-    models = pytest.importorskip("datahub_mesh.spec.models")
+    from datahub_mesh.spec import models
+
     models.Governance.model_validate(json.loads(GOVERNANCE_DATA.read_text(encoding="utf-8")))
 
 
@@ -639,3 +640,15 @@ def test_docker_compose_refuses_the_stack_without_secrets(tmp_path):
     result = compose_config(FULL_COMPOSE, env_file=empty)
     assert result.returncode != 0
     assert "gen-env.sh" in result.stderr
+
+
+def test_bundle_governance_data_is_the_example_meshs_governance_yaml():
+    """The OPA server must decide on the same data as the embedded engine."""
+    from datahub_mesh.policy.input import governance_data
+    from datahub_mesh.spec.loader import load_mesh
+
+    mesh = load_mesh(REPO / "examples" / "mesh").mesh
+    expected = json.loads(json.dumps(governance_data(mesh.governance)["governance"]))
+    assert json.loads(GOVERNANCE_DATA.read_text()) == expected, (
+        "regenerate it: datahub-mesh policy-data examples/mesh > docker/governance-data/governance/data.json"
+    )
