@@ -25,13 +25,15 @@ setup(
     extras_require={
         # Soda Core 3 (Apache-2.0): never bare `soda-core`, which resolves to 4.x under another licence.
         # Soda pins duckdb<1.1; every tool touching the same DuckDB file must use this version.
-        "quality": ["soda-core-duckdb==3.5.6", "duckdb==1.0.0"],
+        # pytz: DuckDB needs it to return timezone-aware timestamps.
+        "quality": ["soda-core-duckdb==3.5.6", "duckdb==1.0.0", "pytz==2026.6"],
         "server": [f"acryl-datahub[datahub-rest]=={DATAHUB}"],
         "test": [
             f"acryl-datahub[testing-utils]=={DATAHUB}",
             "pytest>=8,<10",
             "soda-core-duckdb==3.5.6",
             "duckdb==1.0.0",
+            "pytz==2026.6",
         ],
     },
     entry_points={

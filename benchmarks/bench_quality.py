@@ -133,7 +133,8 @@ def generate(root: Path, rows: int) -> None:
 def work_quality(root: Path, rows: int) -> dict:
     started = time.perf_counter()
     from datahub_mesh.checks import contract_checks
-    from datahub_mesh.quality import QualityConfig, QualityRunner
+    from datahub_mesh.quality.models import QualityConfig
+    from datahub_mesh.quality.runner import QualityRunner
     from datahub_mesh.spec.loader import load_mesh
 
     imported = time.perf_counter()
@@ -226,7 +227,7 @@ def main() -> None:
         finally:
             shutil.rmtree(root, ignore_errors=True)
     command = " ".join(["python", "benchmarks/bench_quality.py", *sys.argv[1:]])
-    print(f"\nreproduce: cd <repo> && PYTHONPATH=. {command}")
+    print(f"\nreproduce (from the repository root, with the project's environment): {command}")
 
 
 if __name__ == "__main__":

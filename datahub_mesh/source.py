@@ -33,7 +33,6 @@ from datahub_mesh.evolution import Snapshot, classify
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
 from datahub_mesh.published import PublishedProduct, PublishedState, snapshot_from_datahub
-from datahub_mesh.quality.runner import QualityRunner
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh
 
@@ -120,7 +119,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         yield from self._workunits(mcp for d in mesh.domains.values() for mcp in catalog.domain_mcps(d))
         self.report.domains_emitted = len(mesh.domains)
         gate = PolicyGate(self.config.policy, governance_data(mesh.governance)) if self.config.policy.mode != "off" else None
-        quality = QualityRunner(self.config.quality, mesh, Path.cwd()) if self.config.quality.enabled else None
+        quality = _quality_runner(self.config, mesh) if self.config.quality.enabled else None
         try:
             for name in sorted(mesh.products):
                 yield from self._product_workunits(mesh, mesh.products[name], quality, gate)
@@ -254,6 +253,17 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             return str(Path(file).resolve().relative_to(Path(self.config.path).resolve()))
         except ValueError:
             return str(file)
+
+
+def _quality_runner(config: DataHubMeshSourceConfig, mesh: m.Mesh):
+    try:
+        from datahub_mesh.quality.runner import QualityRunner
+    except ImportError as e:
+        raise ImportError(
+            f"quality checks need Soda Core: pip install 'datahub-mesh[quality]' "
+            f"(or set quality.enabled: false in the recipe): {e}"
+        ) from e
+    return QualityRunner(config.quality, mesh, Path.cwd())
 
 
 SHARED_ENTITY_TYPES = {"tag", "glossaryTerm", "corpGroup", "corpuser", "domain"}

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+import datahub_mesh.quality.soda_setup  # noqa: F401  (must run before Soda is imported)
 from soda.common.undefined_instance import undefined
 from soda.scan import Scan
 

@@ -1,9 +1,26 @@
 """Contract checks as SodaCL.
 
 Each contract check becomes one Soda check named by the check's id (a few kinds need two, named
-`<id>#<part>`), so every Soda result maps back to exactly one contract check. Column checks are plain
-Soda metrics, which Soda computes for one table in a single aggregation query; contract SQL runs as
-user-defined metrics, each in its own query, so a broken statement fails only its own check.
+`<id>#<part>`), so every Soda result maps back to exactly one contract check:
+
+    schema            schema: fail when required column missing / when wrong column type
+    row_count         row_count > 0
+    not_null          missing_count(col) = 0
+    unique            duplicate_count(col) = 0
+    primary_key       duplicate_count(cols) = 0  and  missing_count(col) = 0 (one column)
+                                                  or row_count = 0 filtered on any key null (several)
+    min / max         invalid_count(col) = 0 with valid min / valid max; min(col) / max(col) reports the value
+    allowed_values    invalid_count(col) = 0 with valid values
+    pattern           invalid_count(col) = 0 with valid regex
+    freshness         freshness(col) < 24h
+    completeness      completeness_pct >= N, a metric expression over the required columns
+    sql_metric        user-defined metric: the contract's query, fail when > threshold
+    sql_condition     user-defined metric: COUNT(*) WHERE NOT (condition), fail when > 0
+    row_count_change  no Soda check (change over time needs Soda Cloud): the scan's row count is compared
+                      with the previous run's by the runner
+
+Soda computes a table's metrics (and metric expressions) in one aggregation query; duplicate counts and
+user-defined metric queries run on their own, so broken contract SQL fails only its own check.
 """
 
 import re

@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from datahub_mesh.checks import contract_checks
-from datahub_mesh.quality import ProductQuality, QualityConfig, QualityRunner
+from datahub_mesh.quality.models import ProductQuality, QualityConfig
+from datahub_mesh.quality.runner import QualityRunner
 from datahub_mesh.spec.loader import load_mesh
 
 DOMAINS = """\

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from pydantic import ValidationError
 
-from datahub_mesh.quality import QualityConfig
+from datahub_mesh.quality.models import QualityConfig
 
 from .conftest import GOOD_ORDERS, outcomes
 

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from soda.scan import Scan
 
-from datahub_mesh.quality import QualityConfig
+from datahub_mesh.quality.models import QualityConfig
 from datahub_mesh.quality.datasource import DATA_SOURCE_NAME, SodaDuckDBConnection
 
 from .conftest import ORDERS_SPEC, OVERRIDES, outcomes, only

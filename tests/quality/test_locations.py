@@ -4,7 +4,8 @@ import duckdb
 import pytest
 
 from datahub_mesh.checks import contract_checks
-from datahub_mesh.quality import QualityConfig, QualityRunner
+from datahub_mesh.quality.models import QualityConfig
+from datahub_mesh.quality.runner import QualityRunner
 from datahub_mesh.quality.datasource import location_name, rewrite_location
 
 from .conftest import OVERRIDES, outcomes, only
