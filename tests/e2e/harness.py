@@ -139,4 +139,9 @@ class Store:
         return bool(status and status.get("removed"))
 
     def run_events(self, assertion_urn: str) -> List[dict]:
-        return self.versions(assertion_urn, "assertionRunEvent")
+        """Every run result kept for an assertion, oldest first (Lite keeps the latest again as version 0)."""
+        rows = self.db.execute(
+            "SELECT metadata FROM metadata_aspect_v2 WHERE urn = ? AND aspect_name = 'assertionRunEvent' "
+            "AND version > 0 ORDER BY version", (assertion_urn,)
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
