@@ -1,6 +1,5 @@
 """The two product shapes of the source documents load as written."""
 
-import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +8,6 @@ from datahub_mesh.spec.loader import load_mesh
 
 from .helpers import EXAMPLE_MESH, REPO
 
-SEED_DIR = REPO.parent / "shared" / "seeds"
 SALES_ORDERS = EXAMPLE_MESH / "sales" / "sales_orders_analytical" / "data_product.yaml"
 
 # The customer-360 product.yaml exactly as the data-products document gives it.
@@ -72,13 +70,6 @@ governance:
 @pytest.fixture(scope="module")
 def example():
     return load_mesh(EXAMPLE_MESH)
-
-
-@pytest.mark.skipif(not SEED_DIR.is_dir(), reason="the source documents (shared/seeds) are not beside the repository")
-def test_example_sales_orders_is_the_seed_text_byte_for_byte():
-    seed = next(SEED_DIR.glob("002_*.txt")).read_text(encoding="utf-8")
-    block = re.search(r"```yaml\n(# data_product\.yaml\n.*?)```", seed, re.S).group(1)
-    assert SALES_ORDERS.read_text(encoding="utf-8") == block
 
 
 def test_seed_sales_orders_loads_as_written(example):
