@@ -56,6 +56,12 @@ class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataR
         description="Where the last published version of each contract is remembered (for contract evolution, "
         "volume-change checks and keeping denied products in the catalog).",
     )
+    preserve_ui_edits: Optional[bool] = Field(
+        default=None,
+        description="Send owners and tags as PATCH additions, so owners and tags added in the DataHub UI "
+        "survive the next run. Default: on for the datahub-rest and datahub-kafka sinks, off otherwise "
+        "(the datahub-lite sink drops PATCH proposals, so full aspects are sent there).",
+    )
     emit_owner_entities: bool = Field(
         default=True,
         description="Also write each owning team's group (name, email, slack). Turn off when groups come from "

@@ -13,7 +13,6 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.ingestion.api.common import PipelineContext
 from datahub.ingestion.api.decorators import SupportStatus, capability, config_class, platform_name, support_status
 from datahub.ingestion.api.source import MetadataWorkUnitProcessor, SourceCapability
-from datahub.ingestion.api.source_helpers import auto_workunit
 from datahub.ingestion.api.workunit import MetadataWorkUnit
 from datahub.ingestion.workunit_processors import AutoStaleEntityRemovalProcessor
 from datahub.ingestion.source.state.entity_removal_state import GenericCheckpointState
@@ -28,6 +27,7 @@ from datahub.utilities.urns.urn import guess_entity_type
 from datahub_mesh.checks import ContractCheck, contract_checks
 from datahub_mesh.config import DataHubMeshSourceConfig
 from datahub_mesh.emit import catalog, urns
+from datahub_mesh.emit.merge import as_additions, merges_by_default
 from datahub_mesh.emit.product import ProductRun, definition_mcps, observation_mcps, supporting_mcps
 from datahub_mesh.evolution import Snapshot, classify
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
@@ -89,6 +89,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             platform="datahub-mesh",
         )
         self.now_ms = int(time.time() * 1000)
+        self.merge_edits = _merges_edits(config, ctx)
         self.published_path = Path(config.published_state_path)
         self.published = PublishedState.load(self.published_path)
 
@@ -244,7 +245,12 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             self.stale_entity_removal_handler.add_entity_to_state(guess_entity_type(urn), urn)
 
     def _workunits(self, mcps: Iterable[MetadataChangeProposalWrapper], primary: bool = True) -> Iterable[MetadataWorkUnit]:
-        for wu in auto_workunit(mcps):
+        proposals = as_additions(mcps) if self.merge_edits else mcps
+        for proposal in proposals:
+            if isinstance(proposal, MetadataChangeProposalWrapper):
+                wu = proposal.as_workunit()
+            else:
+                wu = MetadataWorkUnit(id=MetadataWorkUnit.generate_workunit_id(proposal), mcp_raw=proposal)
             wu.is_primary_source = primary
             yield wu
 
@@ -253,6 +259,13 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             return str(Path(file).resolve().relative_to(Path(self.config.path).resolve()))
         except ValueError:
             return str(file)
+
+
+def _merges_edits(config: DataHubMeshSourceConfig, ctx: PipelineContext) -> bool:
+    if config.preserve_ui_edits is not None:
+        return config.preserve_ui_edits
+    sink = ctx.pipeline_config.sink if ctx.pipeline_config else None
+    return merges_by_default(sink.type) if sink else False
 
 
 def _quality_runner(config: DataHubMeshSourceConfig, mesh: m.Mesh):

@@ -66,6 +66,7 @@ class Workspace:
         quality = {"enabled": True, "location_overrides": {"s3://data-products/": str(self.mesh / "data") + "/"}}
         quality.update(overrides.pop("quality", {}))
         emitted = self.state / f"emitted-{self.runs}.json"
+        file_only = overrides.pop("file_sink_only", False)
         config = {
             "path": str(self.mesh),
             "quality": quality,
@@ -77,14 +78,16 @@ class Workspace:
             },
             **overrides,
         }
+        file_sink = {"type": "file", "config": {"filename": str(emitted)}}
+        lite_sink = {"type": "datahub-lite", "config": {
+            "type": "sqlite", "config": {"file": str(self.lite_file)}, "forward_to": file_sink,
+        }}
         return {
             "pipeline_name": "datahub-mesh-test",
             "run_id": f"run-{self.runs}",
             "source": {"type": "datahub-mesh", "config": config},
-            "sink": {"type": "datahub-lite", "config": {
-                "type": "sqlite", "config": {"file": str(self.lite_file)},
-                "forward_to": {"type": "file", "config": {"filename": str(emitted)}},
-            }},
+            # DataHub Lite forwards what it stores (not PATCH proposals, which it drops) to the file
+            "sink": file_sink if file_only else lite_sink,
         }
 
     def ingest(self, **overrides: Any) -> Run:
@@ -93,7 +96,7 @@ class Workspace:
         pipeline = Pipeline.create(recipe)
         pipeline.run()
         pipeline.pretty_print_summary()
-        emitted_file = Path(recipe["sink"]["config"]["forward_to"]["config"]["filename"])
+        emitted_file = self.state / f"emitted-{self.runs}.json"
         emitted = json.loads(emitted_file.read_text()) if emitted_file.exists() else []
         return Run(pipeline=pipeline, emitted=emitted)
 
