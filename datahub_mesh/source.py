@@ -123,7 +123,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         quality = _quality_runner(self.config, mesh) if self.config.quality.enabled else None
         try:
             for name in sorted(mesh.products):
-                yield from self._product_workunits(mesh, mesh.products[name], quality, gate)
+                yield from self._isolated(name, self._product_workunits(mesh, mesh.products[name], quality, gate))
         finally:
             if quality:
                 quality.close()
@@ -142,6 +142,16 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             yield from self._publish(mesh, run)
         else:
             yield from self._keep_previous(run)
+
+    def _isolated(self, name: str, workunits: Iterable[MetadataWorkUnit]) -> Iterable[MetadataWorkUnit]:
+        """An unexpected error in one product must not stop the others, nor remove what it published."""
+        try:
+            yield from workunits
+        except Exception as e:
+            self.report.failure(title="Data product could not be processed", message=str(e), context=name, exc=e)
+            previous = self.published.products.get(name)
+            if previous is not None:
+                self._keep_in_state(previous.urns)
 
     # --- stages ---------------------------------------------------------------------------
 

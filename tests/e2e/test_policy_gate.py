@@ -144,3 +144,24 @@ def test_opa_failures_fail_closed_and_publish_nothing(workspace, opa, mode, expe
     assert expected in failure.message.lower()
     assert not [m for m in run.emitted if m["aspectName"] in DEFINITIONS]
     assert all("error" in e for e in read_events(workspace.decision_log))
+
+
+def test_an_unexpected_error_in_one_product_does_not_stop_the_others(workspace, monkeypatch):
+    from datahub_mesh import source
+
+    real = source.contract_checks
+
+    def failing_for_one(product):
+        if product.name == "general_ledger":
+            raise RuntimeError("simulated fault while deriving checks")
+        return real(product)
+
+    workspace.ingest(policy={"mode": "warn"})
+    monkeypatch.setattr(source, "contract_checks", failing_for_one)
+    run = workspace.ingest(policy={"mode": "warn"})
+    assert run.failed
+    failure = next(f for f in run.report.failures if f.title == "Data product could not be processed")
+    assert "simulated fault" in failure.message and failure.context[0].startswith("general_ledger")
+    store = workspace.store()
+    assert not store.removed(urns.product_urn("general_ledger"))
+    assert run.report.products_published == 9
