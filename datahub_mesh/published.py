@@ -4,7 +4,6 @@ The contract-evolution check compares against it, a denied or broken product kee
 URNs in the stale-removal state through it, and volume checks read the last row counts.
 """
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -42,7 +41,7 @@ class PublishedState(BaseModel):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(self.model_dump(mode="json"), indent=1, sort_keys=True))
+            f.write(self.model_dump_json(indent=1))
         os.replace(tmp, path)
 
     def snapshot(self, product: str) -> Optional[Snapshot]:

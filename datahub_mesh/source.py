@@ -90,6 +90,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         )
         self.now_ms = int(time.time() * 1000)
         self.merge_edits = _merges_edits(config, ctx)
+        self.shared_sent: set = set()
         self.published_path = Path(config.published_state_path)
         self.published = PublishedState.load(self.published_path)
 
@@ -221,7 +222,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         product = run.product
         definitions = definition_mcps(run, _upstream_urns(mesh, product, self.config.env))
         observations = observation_mcps(run, self.ctx.run_id, self.now_ms)
-        yield from self._workunits(supporting_mcps(product, self.config.emit_owner_entities), primary=False)
+        yield from self._workunits(self._not_yet_sent(supporting_mcps(product, self.config.emit_owner_entities)),
+                                   primary=False)
         yield from self._workunits(definitions + observations)
         self.report.products_published += 1
         self.report.datasets_emitted += len(product.outputs)
@@ -231,6 +233,12 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             version=product.version, snapshot=Snapshot.of(product), urns=sorted({x.entityUrn for x in definitions}),
             source_file=self._relative(product.source.file), decision_id=run.decision_id, published_at_ms=self.now_ms,
         )
+
+    def _not_yet_sent(self, mcps: List[MetadataChangeProposalWrapper]) -> List[MetadataChangeProposalWrapper]:
+        """Groups, tags and terms are shared by many products: send each once per run."""
+        fresh = [x for x in mcps if (x.entityUrn, x.aspectName) not in self.shared_sent]
+        self.shared_sent.update((x.entityUrn, x.aspectName) for x in fresh)
+        return fresh
 
     def _keep_previous(self, run: ProductRun) -> Iterable[MetadataWorkUnit]:
         """A product that may not be published keeps what DataHub holds and still shows this run's results."""

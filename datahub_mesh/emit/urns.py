@@ -5,6 +5,7 @@ parentheses still make valid URNs. Assertion and contract URNs are hashed from
 stable ids, so later runs report against the same entities.
 """
 
+from functools import lru_cache
 from typing import Optional
 
 from datahub.emitter.mce_builder import datahub_guid
@@ -77,6 +78,7 @@ def dataset_urn(product: m.DataProduct, port: m.OutputPort, env: str = "PROD") -
     return str(DatasetUrn.create_from_ids(port_platform(port), port_dataset_name(product, port), env))
 
 
+@lru_cache(maxsize=65536)
 def assertion_urn(product: str, check_id: str) -> str:
     return str(AssertionUrn(datahub_guid({"namespace": URN_NAMESPACE, "product": product, "check": check_id})))
 

@@ -182,6 +182,7 @@ class DecisionLogWriter:
         self.labels = {"id": instance_id or str(uuid.uuid4()), "version": _package_version()}
         self.labels.update(labels or {})
         self._lock = threading.Lock()
+        self._last_hash: Optional[str] = None
 
     def write(
         self,
@@ -267,9 +268,11 @@ class DecisionLogWriter:
 
     def _chain_and_append(self, event: Dict[str, Any]) -> Dict[str, Any]:
         with self._lock:
-            event["previous_hash"] = self._previous_hash()
+            event["previous_hash"] = self._last_hash or self._previous_hash()
             event["hash"] = event_hash(event)
             self._append(event)
+            # one writer per file: the file's end is known from here on
+            self._last_hash = event["hash"]
         return event
 
     def _previous_hash(self) -> str:

@@ -180,7 +180,7 @@ class _Loader:
             self._fail(file, lines, tuple(key.split(".")), f"product '{product.name}' is already defined in {first}")
             return
         self.result.mesh.products[product.name] = product
-        self.product_lines[product.name] = (file, lines)
+        self.product_lines[product.name] = (file, _reference_lines(lines))
 
     def check_references(self) -> None:
         """Checks that need the whole mesh: domains and upstream products must exist.
@@ -247,6 +247,17 @@ class _Loader:
 
     def _fail(self, file: Path, lines: LineMap, path: tuple, message: str) -> None:
         self._failed(file, [SpecProblem(file, _line(lines, path), ".".join(str(p) for p in path), message)])
+
+
+_REFERENCE_KEYS = {"name", "domain", "subdomain", "inputs"}
+
+
+def _reference_lines(lines: LineMap) -> LineMap:
+    """Only the lines the whole-mesh checks point at: a large mesh need not keep every value's line."""
+    def wanted(path: tuple) -> bool:
+        rest = path[1:] if path[:1] == ("product",) else path
+        return not rest or (rest[0] in _REFERENCE_KEYS and len(rest) <= 2)
+    return {path: line for path, line in lines.items() if wanted(path)}
 
 
 def _declared_name(data: Any) -> Optional[str]:

@@ -1,0 +1,189 @@
+"""Policy decisions per second on the embedded Rego engine, and the policy stage's share of a whole ingest.
+
+On the synthetic mesh (benchmarks/synthetic.py, N products x M fields; about 2% of products are built to
+be denied), each in its own process:
+
+  decisions: the input documents the source builds (policy_input with contract_checks and
+             evolution.classify(None, product), no quality results), evaluated one product at a time by
+             EmbeddedEngine(rego/, governance_data(mesh.governance)) without a decision log, then again
+             with DecisionLogWriter appending every decision (masking owner.contact, as the gate does);
+  ingest:    `datahub ingest -c recipe.yml`, Lite sink, quality disabled, policy off and policy enforce
+             (embedded engine, decision log), in the same run.
+
+    python benchmarks/bench_policy.py --products 1000 --fields 20    # default, about 4 minutes on 2 cores
+    python benchmarks/bench_policy.py --quick                         # 200 products
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from bench_mesh import child_env, lite_sink, make_mesh, mesh_recipe, run_cli, run_dir  # noqa: E402
+
+GOAL_SHARE = 0.10  # the policy stage: under a tenth of the end-to-end time
+
+
+def work_decisions(mesh_dir: Path, state: Path) -> dict:
+    started = time.perf_counter()
+    from datahub_mesh.checks import contract_checks
+    from datahub_mesh.evolution import classify
+    from datahub_mesh.policy.decision_log import DecisionLogWriter
+    from datahub_mesh.policy.engines import EmbeddedEngine
+    from datahub_mesh.policy.input import governance_data, policy_input
+    from datahub_mesh.spec.loader import load_mesh
+
+    imported = time.perf_counter()
+    mesh = load_mesh(mesh_dir).mesh
+    loaded = time.perf_counter()
+    documents = [policy_input(p, contract_checks(p), {}, classify(None, p))
+                 for p in (mesh.products[name] for name in sorted(mesh.products))]
+    built = time.perf_counter()
+    engine = EmbeddedEngine(REPO / "rego", governance_data(mesh.governance))
+    engine_ready = time.perf_counter()
+    engine.decide(documents[0])  # the first evaluation, reported on its own
+    first = time.perf_counter()
+
+    allowed = denied = warned = 0
+    eval_ns = 0
+    for document in documents:
+        decision = engine.decide(document)
+        allowed += decision.allow
+        denied += not decision.allow
+        warned += bool(decision.warn)
+        eval_ns += decision.metrics.get("timer_rego_query_eval_ns", 0)
+    no_log = time.perf_counter()
+
+    log_path = state / "decisions.jsonl"
+    writer = DecisionLogWriter(log_path, mask_paths=["/input/product/owner/contact"], labels={"policy_mode": "enforce"})
+    log_seconds = 0.0
+    for document in documents:
+        decision = engine.decide(document)
+        before = time.perf_counter()
+        writer.log_decision(document, decision)
+        log_seconds += time.perf_counter() - before
+    with_log = time.perf_counter()
+    writer.close()
+    engine.close()
+    input_bytes = sum(len(json.dumps(d)) for d in documents)
+    return {
+        "import_seconds": imported - started, "load_seconds": loaded - imported, "input_seconds": built - loaded,
+        "engine_load_seconds": engine_ready - built, "first_decision_seconds": first - engine_ready,
+        "decide_seconds": no_log - first, "decide_logged_seconds": with_log - no_log, "log_seconds": log_seconds,
+        "rego_eval_seconds": eval_ns / 1e9, "decisions": len(documents), "allowed": allowed, "denied": denied,
+        "with_warnings": warned, "input_kb_mean": input_bytes / len(documents) / 1024,
+        "log_mb": log_path.stat().st_size / 1e6,
+    }
+
+
+def measure_decisions(mesh: Path, root: Path) -> dict:
+    state = run_dir(root, "decisions")
+    command = [sys.executable, __file__, "--worker", "decisions", "--mesh", str(mesh), "--state", str(state)]
+    with open(state / "run.log", "w") as log:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env=child_env())
+        output = child.stdout.read()  # type: ignore[union-attr]
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"decisions worker failed; see {state / 'run.log'}")
+    result = json.loads(output)
+    result.update(wall_seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024)
+    return result
+
+
+def report(products: int, fields: int, d: dict, off: dict, enforce: dict) -> None:
+    n = d["decisions"]
+    print(f"\n== policy decisions, {products:,} products x {fields} fields, embedded engine (regorus) ==")
+    print(f"input documents: {d['input_seconds']:.2f}s to build {n:,} ({d['input_seconds'] / n * 1000:.2f} ms each, "
+          f"{d['input_kb_mean']:.1f} KB of JSON on average)")
+    print(f"engine: loaded rego/ in {d['engine_load_seconds']:.2f}s; first decision {d['first_decision_seconds'] * 1000:.0f} ms")
+    print(f"outcomes: {d['allowed']:,} allowed, {d['denied']:,} denied, {d['with_warnings']:,} with warnings")
+    print(f"\n{'':32} {'seconds':>8} {'decisions/s':>12} {'ms/decision':>12}")
+    rows = [("decide, no decision log", d["decide_seconds"]),
+            ("decide + decision log", d["decide_logged_seconds"]),
+            ("  of which regorus eval", d["rego_eval_seconds"]),
+            ("  of which decision log writer", d["log_seconds"])]
+    for label, seconds in rows:
+        print(f"{label:32} {seconds:8.2f} {n / seconds:12.0f} {seconds / n * 1000:12.2f}")
+    print(f"decision log: {d['log_mb']:.1f} MB for {n:,} events; decisions process peak RSS {d['peak_rss_mb']:.0f} MB")
+
+    print(f"\n== the policy stage in a whole `datahub ingest` (Lite sink, quality off), same run ==")
+    print(f"{'run':24} {'process s':>9} {'in-run s':>9} {'MCPs':>8} {'published':>9} {'denied':>6} {'exit':>4} {'peak RSS MB':>11}")
+    for label, r in (("policy off", off), ("policy enforce", enforce)):
+        print(f"{label:24} {r['wall_seconds']:9.1f} {r['in_run_seconds'] or 0:9.1f} {r['mcps'] or 0:8,d} "
+              f"{r['products_published'] or 0:9,d} {r['products_denied'] or 0:6,d} {r['exit_code']:4d} {r['peak_rss_mb']:11.0f}")
+    extra = enforce["wall_seconds"] - off["wall_seconds"]
+    extra_run = (enforce["in_run_seconds"] or 0) - (off["in_run_seconds"] or 0)
+    share = extra / enforce["wall_seconds"]
+    estimate = (d["decide_logged_seconds"] + d["engine_load_seconds"]) / enforce["wall_seconds"]
+    print(f"policy enforce - policy off: {extra:+.1f}s process, {extra_run:+.1f}s in-run; "
+          f"{(enforce['mcps'] or 0) - (off['mcps'] or 0):+,d} MCPs (policy assertions and their results)")
+    extra_mcps = (enforce["mcps"] or 0) - (off["mcps"] or 0)
+    per_mcp = (off["in_run_seconds"] or off["wall_seconds"]) / max(off["mcps"] or 1, 1)
+    print(f"policy stage share of the enforce run, measured (difference / enforce wall): {share:.1%}")
+    print(f"  decisions + decision log + engine load (first part, {n:,} decisions): "
+          f"{d['decide_logged_seconds'] + d['engine_load_seconds']:.1f}s = {estimate:.1%} of the enforce wall")
+    print(f"  the {extra_mcps:+,d} policy MCPs at the off run's cost per MCP ({per_mcp * 1000:.2f} ms): "
+          f"{extra_mcps * per_mcp:+.1f}s = {extra_mcps * per_mcp / enforce['wall_seconds']:.1%} of the enforce wall")
+    print(f"goal: policy stage under {GOAL_SHARE:.0%} of the end-to-end time: {share:.1%} -> "
+          f"{'MET' if share < GOAL_SHARE else 'MISSED'}")
+    if enforce["exit_code"]:
+        print(f"(exit code {enforce['exit_code']} with policy enforce is expected: {enforce['products_denied']} "
+              f"products are denied by design, and a denial fails the run)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--products", type=int, default=None, help="N (default 1000; 200 with --quick)")
+    parser.add_argument("--fields", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="200 products: a smoke run for CI")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement, alternating; the fastest is reported")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--worker", choices=["decisions"], help=argparse.SUPPRESS)
+    parser.add_argument("--mesh", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(work_decisions(args.mesh, args.state)))
+        return
+
+    products = args.products or (200 if args.quick else 1000)
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench_policy_"))
+    root.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    print(f"datahub-mesh policy benchmark: {products:,} products x {args.fields} fields; "
+          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; work folder {root}", flush=True)
+    try:
+        mesh = make_mesh(root, products, args.fields)
+        print("  running decisions ...", flush=True)
+        decisions = min((measure_decisions(mesh, root) for _ in range(args.repeat)), key=lambda r: r["decide_seconds"])
+        offs, enforces = [], []
+        for i in range(args.repeat):
+            print(f"  running datahub ingest, policy off and enforce ({i + 1}/{args.repeat}) ...", flush=True)
+            offs.append(run_cli(lambda d: mesh_recipe(mesh, d, "off", lite_sink(d / "lite.db")), root, "off"))
+            enforces.append(run_cli(lambda d: mesh_recipe(mesh, d, "enforce", lite_sink(d / "lite.db"), "enforce"),
+                                    root, "enforce"))
+        fastest = lambda runs: min(runs, key=lambda r: r["wall_seconds"])  # noqa: E731
+        report(products, args.fields, decisions, fastest(offs), fastest(enforces))
+        print(f"\nbenchmark took {time.perf_counter() - started:.0f}s")
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    command = ["python", "benchmarks/bench_policy.py", "--products", str(products), "--fields", str(args.fields)]
+    command += ["--quick"] if args.quick else []
+    command += ["--repeat", str(args.repeat)] if args.repeat != 1 else []
+    print(f"reproduce: cd <repo> && {' '.join(command)}")
+
+
+if __name__ == "__main__":
+    main()
