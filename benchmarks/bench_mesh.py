@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -125,9 +125,9 @@ def run_dir(root: Path, tag: str) -> Path:
     return folder
 
 
-def measure_source(mesh: Path, root: Path, tag: str) -> dict:
-    state = run_dir(root, tag)
-    command = [sys.executable, __file__, "--worker", "source", "--mesh", str(mesh), "--state", str(state), "--tag", tag]
+def run_worker(script: str, args: List[str], state: Path, what: str) -> dict:
+    """Run a worker process; its JSON result plus its wall time and its own peak RSS."""
+    command = [sys.executable, script, "--worker", *args, "--state", str(state)]
     with open(state / "run.log", "w") as log:
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env=child_env())
@@ -135,9 +135,16 @@ def measure_source(mesh: Path, root: Path, tag: str) -> dict:
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"source worker {tag} failed; see {state / 'run.log'}")
+        raise SystemExit(f"{what} worker failed; see {state / 'run.log'}")
     result = json.loads(output)
-    result.update(wall_seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024, in_run_seconds=result["work_seconds"])
+    result.update(wall_seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024)
+    return result
+
+
+def measure_source(mesh: Path, root: Path, tag: str) -> dict:
+    state = run_dir(root, tag)
+    result = run_worker(__file__, ["source", "--mesh", str(mesh), "--tag", tag], state, f"source {tag}")
+    result.update(in_run_seconds=result["work_seconds"])
     return result
 
 

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_mesh import child_env, lite_sink, make_mesh, mesh_recipe, run_cli, run_dir  # noqa: E402
+from bench_mesh import lite_sink, make_mesh, mesh_recipe, run_cli, run_dir, run_worker  # noqa: E402
 
 GOAL_SHARE = 0.10  # the policy stage: under a tenth of the end-to-end time
 
@@ -86,19 +85,7 @@ def work_decisions(mesh_dir: Path, state: Path) -> dict:
 
 
 def measure_decisions(mesh: Path, root: Path) -> dict:
-    state = run_dir(root, "decisions")
-    command = [sys.executable, __file__, "--worker", "decisions", "--mesh", str(mesh), "--state", str(state)]
-    with open(state / "run.log", "w") as log:
-        started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env=child_env())
-        output = child.stdout.read()  # type: ignore[union-attr]
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"decisions worker failed; see {state / 'run.log'}")
-    result = json.loads(output)
-    result.update(wall_seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024)
-    return result
+    return run_worker(__file__, ["decisions", "--mesh", str(mesh)], run_dir(root, "decisions"), "decisions")
 
 
 def report(products: int, fields: int, d: dict, off: dict, enforce: dict) -> None:
@@ -117,7 +104,7 @@ def report(products: int, fields: int, d: dict, off: dict, enforce: dict) -> Non
         print(f"{label:32} {seconds:8.2f} {n / seconds:12.0f} {seconds / n * 1000:12.2f}")
     print(f"decision log: {d['log_mb']:.1f} MB for {n:,} events; decisions process peak RSS {d['peak_rss_mb']:.0f} MB")
 
-    print(f"\n== the policy stage in a whole `datahub ingest` (Lite sink, quality off), same run ==")
+    print("\n== the policy stage in a whole `datahub ingest` (Lite sink, quality off), same run ==")
     print(f"{'run':24} {'process s':>9} {'in-run s':>9} {'MCPs':>8} {'published':>9} {'denied':>6} {'exit':>4} {'peak RSS MB':>11}")
     for label, r in (("policy off", off), ("policy enforce", enforce)):
         print(f"{label:24} {r['wall_seconds']:9.1f} {r['in_run_seconds'] or 0:9.1f} {r['mcps'] or 0:8,d} "

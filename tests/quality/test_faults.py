@@ -3,7 +3,6 @@
 import time
 
 import duckdb
-import pytest
 from soda.scan import Scan
 
 from datahub_mesh.quality.models import QualityConfig

@@ -1,12 +1,11 @@
 """The two product shapes of the source documents load as written."""
 
-from pathlib import Path
 
 import pytest
 
 from datahub_mesh.spec.loader import load_mesh
 
-from .helpers import EXAMPLE_MESH, REPO
+from .helpers import EXAMPLE_MESH
 
 SALES_ORDERS = EXAMPLE_MESH / "sales" / "sales_orders_analytical" / "data_product.yaml"
 
