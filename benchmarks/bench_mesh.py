@@ -125,6 +125,15 @@ def run_dir(root: Path, tag: str) -> Path:
     return folder
 
 
+def start_benchmark(name: str, products: int, fields: int, keep: Optional[Path]) -> Path:
+    """The work folder, and the header every benchmark prints first."""
+    root = keep or Path(tempfile.mkdtemp(prefix=f"bench_{name}_"))
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"datahub-mesh {name} benchmark: {products:,} products x {fields} fields; "
+          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; work folder {root}", flush=True)
+    return root
+
+
 def run_worker(script: str, args: List[str], state: Path, what: str) -> dict:
     """Run a worker process; its JSON result plus its wall time and its own peak RSS."""
     command = [sys.executable, script, "--worker", *args, "--state", str(state)]
@@ -376,11 +385,8 @@ def main() -> None:
 
     products = args.products or (200 if args.quick else 1000)
     sizes = sorted({max(products // 4, 1), max(products // 2, 1), products} | ({products * 2} if args.full else set()))
-    root = args.keep or Path(tempfile.mkdtemp(prefix="bench_mesh_"))
-    root.mkdir(parents=True, exist_ok=True)
+    root = start_benchmark("ingestion", products, args.fields, args.keep)
     started = time.perf_counter()
-    print(f"datahub-mesh ingestion benchmark: {products:,} products x {args.fields} fields; "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; work folder {root}", flush=True)
     try:
         meshes = {n: make_mesh(root, n, args.fields) for n in sizes}
         mesh = meshes[products]

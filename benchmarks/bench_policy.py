@@ -16,10 +16,8 @@ be denied), each in its own process:
 
 import argparse
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_mesh import lite_sink, make_mesh, mesh_recipe, run_cli, run_dir, run_worker  # noqa: E402
+from bench_mesh import lite_sink, make_mesh, mesh_recipe, run_cli, run_dir, run_worker, start_benchmark  # noqa: E402
 
 GOAL_SHARE = 0.10  # the policy stage: under a tenth of the end-to-end time
 
@@ -145,11 +143,8 @@ def main() -> None:
         return
 
     products = args.products or (200 if args.quick else 1000)
-    root = args.keep or Path(tempfile.mkdtemp(prefix="bench_policy_"))
-    root.mkdir(parents=True, exist_ok=True)
+    root = start_benchmark("policy", products, args.fields, args.keep)
     started = time.perf_counter()
-    print(f"datahub-mesh policy benchmark: {products:,} products x {args.fields} fields; "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; work folder {root}", flush=True)
     try:
         mesh = make_mesh(root, products, args.fields)
         print("  running decisions ...", flush=True)

@@ -90,7 +90,7 @@ def _column_changes(port: str, old: m.OutputPort, new: m.OutputPort, constraints
     return changes
 
 
-def _field_changes(old: m.Column, new: m.Column, constraints_known: bool = True) -> List[tuple]:
+def _field_changes(old: m.Column, new: m.Column, constraints_known: bool) -> List[tuple]:
     out: List[tuple] = []
     n = old.name
     if old.type.strip().lower() != new.type.strip().lower():

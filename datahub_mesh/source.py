@@ -222,8 +222,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         product = run.product
         definitions = definition_mcps(run, _upstream_urns(mesh, product, self.config.env))
         observations = observation_mcps(run, self.ctx.run_id, self.now_ms)
-        yield from self._workunits(self._not_yet_sent(supporting_mcps(product, self.config.emit_owner_entities)),
-                                   primary=False)
+        yield from self._workunits(self._not_yet_sent(supporting_mcps(product, self.config.emit_owner_entities)))
         yield from self._workunits(definitions + observations)
         self.report.products_published += 1
         self.report.datasets_emitted += len(product.outputs)
@@ -262,14 +261,15 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         for urn in urns:
             self.stale_entity_removal_handler.add_entity_to_state(guess_entity_type(urn), urn)
 
-    def _workunits(self, mcps: Iterable[MetadataChangeProposalWrapper], primary: bool = True) -> Iterable[MetadataWorkUnit]:
+    def _workunits(self, mcps: Iterable[MetadataChangeProposalWrapper]) -> Iterable[MetadataWorkUnit]:
+        """Shared entities are marked as not ours from the start, so no processor adds a status to them."""
         proposals = as_additions(mcps) if self.merge_edits else mcps
         for proposal in proposals:
             if isinstance(proposal, MetadataChangeProposalWrapper):
                 wu = proposal.as_workunit()
             else:
                 wu = MetadataWorkUnit(id=MetadataWorkUnit.generate_workunit_id(proposal), mcp_raw=proposal)
-            wu.is_primary_source = primary
+            wu.is_primary_source = not _is_shared(wu)
             yield wu
 
     def _relative(self, file: Path) -> str:
@@ -304,9 +304,13 @@ def _shared_entities_are_not_owned(stream: Iterable[MetadataWorkUnit]) -> Iterab
     """Tags, terms, groups and domains are shared with the rest of the catalog: removing a
     product must never soft-delete them, even when DataHub materialized them for us."""
     for wu in stream:
-        if guess_entity_type(wu.get_urn()) in SHARED_ENTITY_TYPES:
+        if _is_shared(wu):
             wu.is_primary_source = False
         yield wu
+
+
+def _is_shared(wu: MetadataWorkUnit) -> bool:
+    return guess_entity_type(wu.get_urn()) in SHARED_ENTITY_TYPES
 
 
 def _upstream_urns(mesh: m.Mesh, product: m.DataProduct, env: str) -> Dict[str, List[str]]:

@@ -12,3 +12,13 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("DATAHUB_MESH_NO_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped, but skips are not allowed here: {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """A whole module skipped at collection (e.g. importorskip) is a skip too."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("DATAHUB_MESH_NO_SKIPS") == "1" and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped at collection, but skips are not allowed here: {report.longrepr}"
