@@ -20,7 +20,9 @@ def render(report: CheckReport) -> str:
         width = max(len(p.name) for p in report.products)
         for p in report.products:
             notes = []
-            if p.previous_version:
+            if p.previous_version and p.evolution == "none":
+                notes.append(f"contract unchanged since the base ({p.version})")
+            elif p.previous_version:
                 notes.append(f"{p.evolution} change {p.previous_version} -> {p.version}")
             elif report.base:
                 notes.append("new since the base")
