@@ -62,6 +62,7 @@ class _Judge:
         self.root = options.mesh.resolve()
         self.lines = SpecLines(options.max_file_bytes)
         self.still_read: Set[str] = set()  # removed products that some product still reads
+        self.changed: Set[str] = set()  # files that differ from the base, relative to the mesh root
         self.report = CheckReport(
             mesh=self._show(self.root), base=options.base.label if options.base else None,
             engine=options.policy.engine, fail_on=options.fail_on, changed_only=options.changed_only,
@@ -91,8 +92,8 @@ class _Judge:
         if not self.options.changed_only:
             return None
         base_root = self.options.base.mesh if self.options.base else None
-        changed_files = self._changed_files(base_root)
-        self.report.changed_files = sorted(changed_files)
+        self.changed = self._changed_files(base_root)
+        self.report.changed_files = sorted(self._show(self.root / f) for f in self.changed)
         global_change = b.changed_global_files(self.root, base_root) or self._policies_changed()
         products = self.head.mesh.products
         if global_change:
@@ -142,7 +143,7 @@ class _Judge:
 
     def _spec_findings(self, removed: Dict[str, m.DataProduct], scope: Optional[Dict[str, str]]) -> None:
         self.report.failed_files = sorted(self._show(f) for f in self.head.failed_files)
-        changed = set(self.report.changed_files or [])
+        changed = self.changed
         for problem in self.head.problems:
             gone = _removed_input(problem, removed)
             if gone is not None:
