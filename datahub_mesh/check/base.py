@@ -66,9 +66,10 @@ def from_git(mesh: Path, ref: str, rego_dir: Optional[Path] = None) -> Base:
     except BaseError:
         raise BaseError(f"base {ref!r} is not a commit of the repository at {top}: fetch it first "
                         f"(actions/checkout with fetch-depth: 0) or name an existing branch, tag or commit") from None
-    wanted = {"mesh": _inside(mesh, top)}
-    if rego_dir is not None and _inside(rego_dir.resolve(), top) is not None:
-        wanted["rego"] = _inside(rego_dir.resolve(), top)
+    wanted: Dict[str, str] = {"mesh": _inside(mesh, top) or "."}
+    rego = _inside(rego_dir.resolve(), top) if rego_dir is not None else None
+    if rego is not None:
+        wanted["rego"] = rego
     tmp = tempfile.TemporaryDirectory(prefix="datahub-mesh-base-")
     base = Base(label=f"{ref} ({commit[:12]})", mesh=None, _tmp=tmp, rego_known="rego" in wanted)
     try:

@@ -61,13 +61,13 @@ class SpecLines:
                 if path in lines:
                     return lines[path], ".".join(path)
         for port, name in _fields_named(message):
-            path = _field_path(data, port, name)
-            if path is not None and path in lines:
-                return lines[path], ".".join(map(str, path))
+            found = _field_path(data, port, name)
+            if found is not None and found in lines:
+                return lines[found], ".".join(map(str, found))
         for port in _OUTPUT_RE.findall(message):
-            path = _port_path(data, port)
-            if path is not None and path in lines:
-                return lines[path], ".".join(map(str, path))
+            found = _port_path(data, port)
+            if found is not None and found in lines:
+                return lines[found], ".".join(map(str, found))
         for path in NAME_PATHS:
             if path in lines:
                 return lines[path], ".".join(path)
@@ -86,7 +86,7 @@ class SpecLines:
         data, _ = self._read(file)
         if not isinstance(data, dict):
             return None
-        header = data.get("product") if isinstance(data.get("product"), dict) else data
+        header: dict = data["product"] if isinstance(data.get("product"), dict) else data
         name = header.get("name")
         return name if isinstance(name, str) else None
 
