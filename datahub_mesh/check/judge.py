@@ -27,8 +27,8 @@ from datahub_mesh.policy.engines import PolicyEvaluationError
 from datahub_mesh.policy.gate import PolicyGate
 from datahub_mesh.policy.input import governance_data, policy_input
 from datahub_mesh.spec import models as m
-from datahub_mesh.spec.errors import SpecProblem
-from datahub_mesh.spec.loader import LoadResult, load_mesh
+from datahub_mesh.spec.errors import SpecError, SpecProblem
+from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh, load_product_file
 from datahub_mesh.spec.yaml_reader import DEFAULT_MAX_FILE_BYTES
 
 DATA_PROBES = ("pass", "fail")
@@ -49,13 +49,37 @@ def run_check(options: CheckOptions) -> CheckReport:
     """Raises PolicyEvaluationError when the policies cannot be loaded at all."""
     head = load_mesh(options.mesh, options.max_file_bytes)
     base_mesh = options.base.mesh if options.base else None
-    base = load_mesh(base_mesh, options.max_file_bytes) if base_mesh and base_mesh.is_dir() else None
+    base = _load_base(base_mesh, options.mesh.resolve(), options.max_file_bytes) if base_mesh and base_mesh.is_dir() else None
     judge = _Judge(options, head, base)
     return judge.run()
 
 
+@dataclass
+class _BaseProducts:
+    """The base's products whose spec differs from the pull request's (an identical file holds the same product)."""
+
+    products: Dict[str, m.DataProduct]
+    unchanged: Set[str]  # spec files identical at the base, relative to the mesh root
+
+
+def _load_base(base_root: Path, head_root: Path, max_file_bytes: int) -> _BaseProducts:
+    products: Dict[str, m.DataProduct] = {}
+    unchanged: Set[str] = set()
+    for file in find_product_files(base_root):
+        rel = file.relative_to(base_root).as_posix()
+        if not b.differs(head_root, base_root, rel):
+            unchanged.add(rel)
+            continue
+        try:
+            product = load_product_file(file, max_file_bytes)
+        except SpecError:  # broken at the base: nothing to compare with
+            continue
+        products.setdefault(product.name, product)
+    return _BaseProducts(products, unchanged)
+
+
 class _Judge:
-    def __init__(self, options: CheckOptions, head: LoadResult, base: Optional[LoadResult]):
+    def __init__(self, options: CheckOptions, head: LoadResult, base: Optional[_BaseProducts]):
         self.options = options
         self.head = head
         self.base = base
@@ -138,7 +162,7 @@ class _Judge:
         declared = set(self.head.mesh.products) | {self.lines.declared_name(f) for f in self.head.failed_files}
         # a file that no longer parses still holds the product it held at the base
         broken = {self._rel(f) for f in self.head.failed_files}
-        return {name: p for name, p in self.base.mesh.products.items()
+        return {name: p for name, p in self.base.products.items()
                 if name not in declared and self._rel_base(p.source.file) not in broken}
 
     def _spec_findings(self, removed: Dict[str, m.DataProduct], scope: Optional[Dict[str, str]]) -> None:
@@ -187,7 +211,7 @@ class _Judge:
         checks = contract_checks(product)
         evolution = classify(previous, product)
         result = ProductResult(
-            name=product.name, file=self._show(file), line=self.lines.name_line(file), status="allow",
+            name=product.name, file=self._show(file), line=self.lines.name_line(file, product.name), status="allow",
             evolution=evolution.kind, previous_version=evolution.previous_version, version=product.version,
             changes=[c.description for c in evolution.changes], why_checked=why,
         )
@@ -219,7 +243,9 @@ class _Judge:
     def _previous(self, product: m.DataProduct) -> Optional[Snapshot]:
         if self.base is None:
             return None
-        at_base = self.base.mesh.products.get(product.name)
+        if self._rel(product.source.file) in self.base.unchanged:
+            return Snapshot.of(product)
+        at_base = self.base.products.get(product.name)
         return Snapshot.of(at_base) if at_base is not None else None
 
     def _data_dependent(self, gate: PolicyGate, product: m.DataProduct, checks: List[ContractCheck], evolution,
@@ -245,7 +271,10 @@ class _Judge:
         return dependent
 
     def _add(self, product: m.DataProduct, severity: str, category: str, rule: str, message: str) -> None:
-        line, field = self.lines.line_for(product.source.file, message)
+        if category == NOT_EVALUATED:  # about the product as a whole
+            line, field = self.lines.product_line(product.source.file, product.name, message)
+        else:
+            line, field = self.lines.line_for(product.source.file, message)
         self.report.findings.append(Finding(
             severity=severity, category=category, rule=rule, message=message, file=self._show(product.source.file),
             line=line, field=field, product=product.name,

@@ -49,7 +49,11 @@ class SpecLines:
                 self._cache[file] = (None, {})
         return self._cache[file]
 
-    def name_line(self, file: Path) -> Optional[int]:
+    def name_line(self, file: Path, name: Optional[str] = None) -> Optional[int]:
+        if name is not None and file not in self._cache:  # most products need no more than this line
+            found = _scan_name_line(file, name)
+            if found is not None:
+                return found
         _, lines = self._read(file)
         return _first(lines, NAME_PATHS) or (1 if lines else None)
 
@@ -73,6 +77,11 @@ class SpecLines:
                 return lines[path], ".".join(path)
         return (1 if lines else None), ""
 
+    def product_line(self, file: Path, name: str, message: str) -> Tuple[Optional[int], str]:
+        """Like line_for, for a message about the product as a whole: its name's line, read cheaply."""
+        line = self.name_line(file, name)
+        return line, ("product.name" if _is_product_format(file) else "name") if line else ""
+
     def input_line(self, file: Path, product: str) -> Optional[int]:
         data, lines = self._read(file)
         inputs = data.get("inputs") if isinstance(data, dict) else None
@@ -89,6 +98,23 @@ class SpecLines:
         header: dict = data["product"] if isinstance(data.get("product"), dict) else data
         name = header.get("name")
         return name if isinstance(name, str) else None
+
+
+def _scan_name_line(file: Path, name: str) -> Optional[int]:
+    """The line of `name: <name>` at the top level, or under `product:` (two-space indent), without parsing."""
+    pattern = re.compile(rf"^(  )?name:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$")
+    try:
+        with open(file, encoding="utf-8") as f:
+            for number, text in enumerate(f, 1):
+                if pattern.match(text.rstrip("\n")):
+                    return number
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def _is_product_format(file: Path) -> bool:
+    return file.name == "product.yaml"
 
 
 def _first(lines: LineMap, paths: Iterable[Tuple[str, ...]]) -> Optional[int]:
