@@ -238,7 +238,8 @@ class _Judge:
                       f"policy {area} not evaluated: its rules depend on the results of the quality checks "
                       f"({len(checks)} declared), which only the ingest run measures")
         result.areas = areas
-        result.status = "deny" if "deny" in areas.values() else ("warn" if "warn" in areas.values() else "allow")
+        found = {f.severity for f in self.report.findings_for(product.name) if f.category == POLICY}
+        result.status = "deny" if DENY in found else ("warn" if WARN in found else "allow")
 
     def _previous(self, product: m.DataProduct) -> Optional[Snapshot]:
         if self.base is None:

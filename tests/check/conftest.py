@@ -1,11 +1,12 @@
 import json
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft4Validator
 
 from tests.check.helpers import MeshRepo
 
-SARIF_SCHEMA = json.loads((__import__("pathlib").Path(__file__).with_name("sarif-schema-2.1.0.json")).read_text())
+SARIF_SCHEMA = json.loads(Path(__file__).with_name("sarif-schema-2.1.0.json").read_text())
 
 
 @pytest.fixture

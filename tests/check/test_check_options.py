@@ -1,6 +1,7 @@
 """Options of `datahub-mesh check`: scope, fail-on, base directory, OPA, decision log, exit codes."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ from datahub_mesh.policy.input import governance_data
 from datahub_mesh.policy.opa_stand_in import OpaStandIn
 from datahub_mesh.spec.loader import load_mesh
 from tests.check.assertions import assert_formats_agree, junit_cases
-from tests.check.helpers import CUSTOMERS, GL, REPO
+from tests.check.helpers import CUSTOMERS, GL, REPO, Checked
 
 CUSTOMER_READERS = {"accounts_receivable", "revenue_metrics", "customer-360"}
 
@@ -164,3 +165,70 @@ def test_help_documents_the_exit_codes_and_the_command_runs_from_the_console(rep
     assert run.returncode == 1
     assert ("::error file=examples/mesh/finance/accounts_receivable/product.yaml,line=121,"
             in run.stdout), run.stdout
+
+
+SALES_RULES = """package mesh.custom.sales
+
+import data.mesh.lib
+
+# needs data: whether every check ran
+deny contains msg if {
+	some check in input.checks
+	check.outcome == "not_run"
+	msg := sprintf("check %s did not run: run it before publishing", [check.name])
+}
+
+# the spec alone: a product description
+warn contains msg if {
+	not is_string(lib.product.description)
+	msg := "the product has no description: add one"
+}
+"""
+
+
+def test_a_rule_that_needs_data_is_not_evaluated_whatever_its_area(repo, tmp_path, sarif_validator):
+    rego = repo.root / "rego"
+    shutil.copytree(REPO / "rego", rego)
+    (rego / "custom" / "sales.rego").write_text(SALES_RULES)
+    repo.commit("sales rules")
+    repo.git("tag", "-f", "base")
+    lines = (repo.root / CUSTOMERS).read_text().splitlines(keepends=True)
+    at = lines.index("description: |\n")
+    end = next(i for i in range(at + 1, len(lines)) if not lines[i].startswith("  "))
+    (repo.root / CUSTOMERS).write_text("".join(lines[:at] + lines[end:]))
+    repo.commit("customers: no description")
+
+    out = tmp_path / "run"
+    out.mkdir()
+    argv = ["check", str(repo.mesh), "--base", "base", "--rego-dir", str(rego), "--output", f"json={out / 'json'}",
+            "--output", f"sarif={out / 'sarif'}", "--output", f"text={out / 'text'}", "--output",
+            f"github={out / 'github'}", "--output", f"junit={out / 'junit'}"]
+    code = cli_main(argv)
+
+    checked = Checked(
+        exit_code=code, outputs={f: (out / f).read_text() for f in ("json", "sarif", "text", "github", "junit")})
+    customers = checked.product("customers")
+    # the area cannot be decided without data; what it says from the spec alone is still reported
+    assert customers["not_evaluated"] == ["custom.sales", "quality"]
+    assert customers["status"] == "warn"
+    messages = [f["message"] for f in checked.findings(product="customers")]
+    assert "the product has no description: add one" in messages
+    assert not [m for m in messages if "did not run" in m]
+    assert code == 0
+    assert_formats_agree(checked, tmp_path, sarif_validator)
+
+
+def test_changed_only_after_a_policy_change_checks_every_product(repo, tmp_path):
+    rego = repo.root / "rego"
+    shutil.copytree(REPO / "rego", rego)
+    repo.commit("policies in the repository")
+    repo.git("tag", "-f", "base")
+    (rego / "custom" / "finance.rego").write_text((rego / "custom" / "finance.rego").read_text() + "\n# reviewed\n")
+    repo.commit("policy touched")
+
+    out = tmp_path / "json"
+    assert cli_main(["check", str(repo.mesh), "--base", "base", "--changed-only", "--rego-dir", str(rego),
+                     "--output", f"json={out}"]) == 0
+    report = json.loads(out.read_text())
+    assert len(report["products"]) == 10
+    assert {p["why_checked"] for p in report["products"]} == {"the policies changed"}
