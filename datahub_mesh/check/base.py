@@ -4,6 +4,7 @@
 `--base-dir DIR` takes a directory that holds the base's mesh root.
 """
 
+import functools
 import hashlib
 import io
 import subprocess
@@ -140,7 +141,14 @@ def _tree_digests(root: Path) -> Dict[str, str]:
     return {p.relative_to(root).as_posix(): _digest(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def forget_files() -> None:
+    """Start a run afresh: files may have changed since the last one in this process."""
+    _digest.cache_clear()
+
+
+@functools.lru_cache(maxsize=None)
 def _digest(path: Path) -> str:
+    """Each file is read once per run (see forget_files)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

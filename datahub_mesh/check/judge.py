@@ -47,6 +47,7 @@ class CheckOptions:
 
 def run_check(options: CheckOptions) -> CheckReport:
     """Raises PolicyEvaluationError when the policies cannot be loaded at all."""
+    b.forget_files()
     head = load_mesh(options.mesh, options.max_file_bytes)
     base_mesh = options.base.mesh if options.base else None
     base = _load_base(base_mesh, options.mesh.resolve(), options.max_file_bytes) if base_mesh and base_mesh.is_dir() else None
@@ -101,6 +102,8 @@ class _Judge:
         self._removal_notes(removed, scope)
         gate = PolicyGate(self.options.policy, governance_data(self.head.mesh.governance))
         self.report.engine = gate.engine.name
+        if gate.log is not None:  # asked for with --decision-log: say which command decided
+            gate.log.labels["command"] = "datahub-mesh check"
         try:
             for name in sorted(self.head.mesh.products):
                 if scope is None or name in scope:
@@ -118,10 +121,10 @@ class _Judge:
         base_root = self.options.base.mesh if self.options.base else None
         self.changed = self._changed_files(base_root)
         self.report.changed_files = sorted(self._show(self.root / f) for f in self.changed)
-        global_change = b.changed_global_files(self.root, base_root) or self._policies_changed()
+        changed_globals = b.changed_global_files(self.root, base_root)
         products = self.head.mesh.products
-        if global_change:
-            why = f"{', '.join(sorted(global_change)) if isinstance(global_change, set) else 'the policies'} changed"
+        if changed_globals or self._policies_changed():
+            why = f"{', '.join(sorted(changed_globals)) or 'the policies'} changed"
             return {name: why for name in products}
         scope = {name: "changed" for name, p in products.items() if self._product_changed(p, base_root)}
         touched = set(scope) | set(removed)

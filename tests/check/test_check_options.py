@@ -135,6 +135,7 @@ def test_no_decision_log_unless_asked(repo, tmp_path, monkeypatch):
     log = tmp_path / "audit" / "check.jsonl"
     repo.check(tmp_path, "--decision-log", str(log))
     events = read_events(log)
+    assert {e["labels"]["command"] for e in events} == {"datahub-mesh check"}
     assert sorted(e["input"]["product"]["name"] for e in events) == sorted(
         p["name"] for p in json.loads((tmp_path / "out" / "json").read_text())["products"])
 
