@@ -44,7 +44,8 @@ def render(report: CheckReport) -> str:
     if removals:
         suite = ET.SubElement(root, "testsuite", name="removed products")
         for f in removals:
-            case = _case(suite, "evolution", f.message.split("'")[1], f.file or "", f.line)
+            # a reader of a removed product, or (a note) the removed product itself
+            case = _case(suite, "evolution", f.product or "", f.file or "", f.line)
             if f.severity == DENY:
                 _mark(case, "failure", "deny", [f])
             else:

@@ -21,7 +21,8 @@ def render(report: CheckReport) -> str:
         for p in report.products:
             notes = []
             if p.previous_version and p.evolution == "none":
-                notes.append(f"contract unchanged since the base ({p.version})")
+                notes.append(f"contract unchanged since the base ({p.version})" if p.previous_version == p.version
+                             else f"contract unchanged, version {p.previous_version} -> {p.version}")
             elif p.previous_version:
                 notes.append(f"{p.evolution} change {p.previous_version} -> {p.version}")
             elif report.base:
