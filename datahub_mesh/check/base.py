@@ -101,7 +101,10 @@ def _extract(top: Path, commit: str, rel: str, target: Path) -> bool:
     archive = _git(top, "archive", "--format=tar", commit, "--", rel, binary=True)
     target.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(target, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+: refuse links and paths leaving target
+            tar.extractall(target, filter="data")
+        else:
+            tar.extractall(target, members=[m for m in tar.getmembers() if m.isfile() or m.isdir()])
     return True
 
 
