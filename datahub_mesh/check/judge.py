@@ -99,7 +99,7 @@ class _Judge:
         removed = self._removed_products()
         scope = self._scope(removed)
         self._spec_findings(removed, scope)
-        self._removal_notes(removed, scope)
+        self._removal_notes(removed)
         gate = PolicyGate(self.options.policy, governance_data(self.head.mesh.governance))
         self.report.engine = gate.engine.name
         if gate.log is not None:  # asked for with --decision-log: say which command decided
@@ -197,7 +197,7 @@ class _Judge:
                     f"until no product reads it, or remove it from the inputs of '{reader}' first",
         ))
 
-    def _removal_notes(self, removed: Dict[str, m.DataProduct], scope: Optional[Dict[str, str]]) -> None:
+    def _removal_notes(self, removed: Dict[str, m.DataProduct]) -> None:
         for name in sorted(set(removed) - self.still_read):
             self.report.findings.append(Finding(
                 severity=INFO, category=REMOVAL, rule="evolution/removed-product", product=name,
@@ -228,12 +228,16 @@ class _Judge:
             return
         areas = {area: "pass" for area in verdict.outcomes}
         dependent = self._data_dependent(gate, product, checks, evolution, verdict)
+        found: Set[str] = set()
         for severity, items in ((DENY, verdict.deny), (WARN, verdict.warn)):
             for item in items:
-                if item["policy"] in dependent and (severity, item["message"]) not in dependent[item["policy"]]:
-                    continue
-                self._add(product, severity, POLICY, f"policy/{item['policy']}", item["message"])
-                areas[item["policy"]] = "deny" if severity == DENY else ("warn" if areas[item["policy"]] != "deny" else "deny")
+                area = item["policy"]
+                if area in dependent and (severity, item["message"]) not in dependent[area]:
+                    continue  # said only because no check ran: the data decides it
+                self._add(product, severity, POLICY, f"policy/{area}", item["message"])
+                found.add(severity)
+                if areas.get(area) != "deny":
+                    areas[area] = "deny" if severity == DENY else "warn"
         for area in sorted(dependent):
             if areas.get(area) != "deny":
                 areas[area] = "not_evaluated"
@@ -241,7 +245,6 @@ class _Judge:
                       f"policy {area} not evaluated: its rules depend on the results of the quality checks "
                       f"({len(checks)} declared), which only the ingest run measures")
         result.areas = areas
-        found = {f.severity for f in self.report.findings_for(product.name) if f.category == POLICY}
         result.status = "deny" if DENY in found else ("warn" if WARN in found else "allow")
 
     def _previous(self, product: m.DataProduct) -> Optional[Snapshot]:

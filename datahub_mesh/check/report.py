@@ -6,10 +6,7 @@ from typing import Any, Dict, List, Optional
 # severity: deny fails the check, warn fails it with --fail-on warn, info never does
 DENY, WARN, INFO = "deny", "warn", "info"
 # category of a finding
-SPEC, POLICY, REMOVAL, NOT_EVALUATED, POLICY_ERROR, EVOLUTION = (
-    "spec", "policy", "removal", "not_evaluated", "policy_error", "evolution",
-)
-NOT_EVALUATED_TEXT = "not evaluated"
+SPEC, POLICY, REMOVAL, NOT_EVALUATED, POLICY_ERROR = "spec", "policy", "removal", "not_evaluated", "policy_error"
 
 EXIT_PASS, EXIT_POLICY_FAILURE, EXIT_INVALID_INPUT = 0, 1, 2
 
