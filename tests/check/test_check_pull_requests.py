@@ -168,3 +168,22 @@ def test_unparseable_yaml_is_not_taken_for_a_removed_product(repo, tmp_path, sar
     assert not checked.findings(rule="evolution/removed-product")
     assert checked.findings(category="spec", file=CUSTOMERS)
     assert_formats_agree(checked, tmp_path, sarif_validator)
+
+
+def test_github_annotations_put_errors_first_and_say_what_github_does_not_show(repo, tmp_path):
+    for product in ("customers", "general_ledger", "feature_usage", "campaign_performance"):
+        spec = next(repo.mesh.rglob(f"{product}/*.yaml"))
+        text = spec.read_text()
+        # every field loses its description: one denial per field
+        spec.write_text("\n".join(line for line in text.splitlines() if not line.lstrip().startswith("description:")
+                                  or line.startswith("description")) + "\n")
+    repo.commit("descriptions removed")
+
+    checked = repo.check(tmp_path)
+
+    kinds = [line.split(" ", 1)[0] for line in checked.annotations]
+    assert kinds == sorted(kinds, key=["::error", "::warning", "::notice"].index)
+    assert kinds.count("::error") >= 1  # the changed products' versions did not move
+    warnings = kinds.count("::warning")  # a field without a description is a warning
+    assert warnings > 10
+    assert f"not shown: {warnings - 10} warnings" in checked.outputs["github"]
