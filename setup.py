@@ -34,6 +34,9 @@ setup(
             "soda-core-duckdb==3.5.6",
             "duckdb==1.0.0",
             "pytz==2026.6",
+            # `datahub-mesh check` outputs: JUnit parsed, SARIF validated against its schema
+            "junitparser==5.0.3",
+            "jsonschema==4.26.0",
         ],
     },
     entry_points={

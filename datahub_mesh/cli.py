@@ -1,6 +1,7 @@
 """`datahub-mesh`: commands around the ingestion source.
 
     datahub-mesh validate PATH            check every spec, print every problem
+    datahub-mesh check [MESH] --base REF  judge a pull request: specs, policies, evolution (exit 0/1/2)
     datahub-mesh domains                  list domains and their products
     datahub-mesh products [--domain D] [--tag T] [--name N]
     datahub-mesh show PRODUCT             one product, its datasets and policy status
@@ -60,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("policy-data", help="print governance.yaml as the JSON data the policies read")
     p.add_argument("path", type=Path, help="mesh root holding governance.yaml")
     p.set_defaults(func=_policy_data)
+
+    from datahub_mesh.check.cli import add_parser as add_check_parser
+
+    add_check_parser(sub)
 
     sub.add_parser("audit", help="quarterly audit report (see `datahub-mesh audit --help`)", add_help=False)
 
