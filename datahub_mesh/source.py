@@ -123,6 +123,9 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         gate = PolicyGate(self.config.policy, governance_data(mesh.governance)) if self.config.policy.mode != "off" else None
         quality = _quality_runner(self.config, mesh) if self.config.quality.enabled else None
         try:
+            if quality:  # scans of the next products run ahead (quality.max_workers); results stay in order
+                quality.schedule([mesh.products[name] for name in sorted(mesh.products)],
+                                 lambda p: (contract_checks(p), self.published.row_counts.get(p.name, {})))
             for name in sorted(mesh.products):
                 yield from self._isolated(name, self._product_workunits(mesh, mesh.products[name], quality, gate))
         finally:
@@ -288,13 +291,15 @@ def _merges_edits(config: DataHubMeshSourceConfig, ctx: PipelineContext) -> bool
 
 def _quality_runner(config: DataHubMeshSourceConfig, mesh: m.Mesh):
     try:
+        from datahub_mesh.quality.parallel import ScanAhead, workers_for
         from datahub_mesh.quality.runner import QualityRunner
     except ImportError as e:
         raise ImportError(
             f"quality checks need Soda Core: pip install 'datahub-mesh[quality]' "
             f"(or set quality.enabled: false in the recipe): {e}"
         ) from e
-    return QualityRunner(config.quality, mesh, Path.cwd())
+    runner = QualityRunner(config.quality, mesh, Path.cwd())
+    return ScanAhead(runner, workers_for(config.quality.max_workers, config.quality.data_source))
 
 
 SHARED_ENTITY_TYPES = {"tag", "glossaryTerm", "corpGroup", "corpuser", "domain"}
