@@ -68,6 +68,7 @@ class ScanAhead:
         if self._pool is None:
             return
         self.runner.source  # opened here, once, before any worker uses it
+        logger.info("Quality scans: %d products, up to %d at once", len(products), self.workers)
         self._queue = list(reversed(products))
         self._job_for = job_for
         self._fill()
