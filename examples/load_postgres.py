@@ -46,7 +46,7 @@ def load_table(pg, con: duckdb.DuckDBPyConnection, schema: str, name: str, folde
     from psycopg2.extras import execute_values
 
     relation = con.sql(f"SELECT * FROM read_parquet('{folder}/**/*.parquet', hive_partitioning = true)")
-    columns = [f"{quoted(column)} {postgres_type(str(kind))}" for column, kind in zip(relation.columns, relation.types)]
+    columns = [f"{quoted(column)} {postgres_type(str(kind))}" for column, kind in zip(relation.columns, relation.types, strict=True)]
     target = f"{quoted(schema)}.{quoted(name)}"
     rows = relation.fetchall()
     with pg.cursor() as cursor:

@@ -67,7 +67,7 @@ class ScanAhead:
         """The products, in the order the source will ask for them, and how to get each one's job."""
         if self._pool is None:
             return
-        self.runner.source  # opened here, once, before any worker uses it
+        _ = self.runner.source  # opened here, once, before any worker uses it
         logger.info("Quality scans: %d products, up to %d at once", len(products), self.workers)
         self._queue = list(reversed(products))
         self._job_for = job_for
