@@ -28,12 +28,16 @@ setup(
         # pytz: DuckDB needs it to return timezone-aware timestamps.
         "quality": ["soda-core-duckdb==3.5.6", "duckdb==1.0.0", "pytz==2026.6"],
         "server": [f"acryl-datahub[datahub-rest]=={DATAHUB}"],
+        # A PostgreSQL warehouse: Soda's Postgres data source of the same release as soda-core-duckdb.
+        "postgres": ["soda-core-postgres==3.5.6", "psycopg2-binary==2.9.13"],
         "test": [
             f"acryl-datahub[testing-utils]=={DATAHUB}",
             "pytest>=8,<10",
             "soda-core-duckdb==3.5.6",
             "duckdb==1.0.0",
             "pytz==2026.6",
+            "soda-core-postgres==3.5.6",
+            "psycopg2-binary==2.9.13",
         ],
     },
     entry_points={
