@@ -63,3 +63,26 @@ def test_four_workers_send_what_one_worker_sends(warehouse, tmp_path, caplog):
     assert _stable(_freshness_free(parallel.emitted)) == _stable(_freshness_free(sequential.emitted))
     assert len(parallel_log) == len(sequential_log) > 0
     assert _stable(_decisions_without_clock(parallel_log)) == _stable(_decisions_without_clock(sequential_log))
+
+
+def test_scans_running_at_once_keep_their_own_errors(warehouse, tmp_path):
+    """Soda keeps one process-wide log that every new scan clears; each scan must see only its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from datahub_mesh.quality.datasource import ConfiguredSource
+    from datahub_mesh.quality.models import QualityConfig
+    from datahub_mesh.quality.scan import run_scan
+
+    source = ConfiguredSource(QualityConfig(data_source=warehouse.data_source()).data_source, {}, tmp_path, 60)
+    good = "checks for orders:\n  - row_count > 0\n"
+    broken = "checks for customers:\n  - broken = 0:\n      broken query: SELECT COUNT(*) FROM nowhere\n"
+    with ThreadPoolExecutor(6) as pool:
+        outputs = list(pool.map(lambda i: run_scan(source, broken if i % 2 else good), range(24)))
+
+    for i, output in enumerate(outputs):
+        if i % 2:
+            assert output.outcomes["broken = 0"].outcome is None
+            assert 'relation "nowhere" does not exist' in output.outcomes["broken = 0"].error
+        else:
+            assert output.outcomes["row_count > 0"].outcome == "pass"
+            assert output.errors == []
