@@ -86,3 +86,13 @@ def test_scans_running_at_once_keep_their_own_errors(warehouse, tmp_path):
         else:
             assert output.outcomes["row_count > 0"].outcome == "pass"
             assert output.errors == []
+
+
+def test_the_default_number_of_workers_suits_the_data_source():
+    from datahub_mesh.quality.parallel import workers_for
+
+    postgres = {"type": "postgres", "host": "db"}
+    assert workers_for(None, postgres) == 4  # a warehouse: scans wait on the network
+    assert workers_for(8, postgres) == 8
+    assert workers_for(None, None) == 1  # DuckDB in this process, one connection
+    assert workers_for(4, {"type": "duckdb", "path": "x.duckdb"}) == 1
