@@ -25,12 +25,13 @@ setup: $(VENV)/.installed
 
 setup-test: $(VENV)/.installed-test system-test-deps
 
-# docker-compose v1 validates compose files without an engine; chromium renders the audit report.
+# docker-compose v1 validates compose files without an engine; chromium renders the audit report;
+# postgresql is the warehouse the tests start and stop themselves.
 system-test-deps:
 	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	  command -v docker-compose >/dev/null && command -v chromium >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose chromium >/dev/null; }; \
-	else echo "skipping apt packages (need root + apt-get): docker-compose, chromium"; fi
+	  command -v docker-compose >/dev/null && command -v chromium >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose chromium postgresql >/dev/null; }; \
+	else echo "skipping apt packages (need root + apt-get): docker-compose, chromium, postgresql"; fi
 
 demo: setup
 	$(PY) examples/generate_data.py

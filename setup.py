@@ -28,6 +28,8 @@ setup(
         # pytz: DuckDB needs it to return timezone-aware timestamps.
         "quality": ["soda-core-duckdb==3.5.6", "duckdb==1.0.0", "pytz==2026.6"],
         "server": [f"acryl-datahub[datahub-rest]=={DATAHUB}"],
+        # A PostgreSQL warehouse: Soda's Postgres data source of the same release as soda-core-duckdb.
+        "postgres": ["soda-core-postgres==3.5.6", "psycopg2-binary==2.9.13"],
         "test": [
             f"acryl-datahub[testing-utils]=={DATAHUB}",
             "pytest>=8,<10",
@@ -37,6 +39,8 @@ setup(
             # `datahub-mesh check` outputs: JUnit parsed, SARIF validated against its schema
             "junitparser==5.0.3",
             "jsonschema==4.26.0",
+            "soda-core-postgres==3.5.6",
+            "psycopg2-binary==2.9.13",
         ],
     },
     entry_points={

@@ -122,8 +122,12 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.report.domains_emitted = len(mesh.domains)
         gate = PolicyGate(self.config.policy, governance_data(mesh.governance)) if self.config.policy.mode != "off" else None
         quality = _quality_runner(self.config, mesh) if self.config.quality.enabled else None
+        names = sorted(mesh.products)
         try:
-            for name in sorted(mesh.products):
+            if quality:  # the scans of the next products run ahead (quality.max_workers), in this order
+                quality.schedule([mesh.products[name] for name in names],
+                                 lambda p: (contract_checks(p), self._previous_row_counts(p.name)))
+            for name in names:
                 yield from self._isolated(name, self._product_workunits(mesh, mesh.products[name], quality, gate))
         finally:
             if quality:
@@ -172,7 +176,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
     def _run_quality(self, run: ProductRun, quality) -> None:
         if quality is None:
             return
-        result = quality.run(run.product, run.checks, self.published.row_counts.get(run.product.name, {}))
+        result = quality.run(run.product, run.checks, self._previous_row_counts(run.product.name))
         run.checks = run.checks + [ContractCheck(**c.model_dump()) for c in result.extra_checks]
         run.results = {r.check_id: r for r in result.results}
         run.profiles = dict(result.profile)
@@ -181,6 +185,9 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         counts = {port: p.row_count for port, p in result.profile.items() if p.row_count is not None}
         if counts:
             self.published.row_counts[run.product.name] = counts
+
+    def _previous_row_counts(self, name: str) -> Dict[str, int]:
+        return self.published.row_counts.get(name, {})
 
     def _last_published(self, product: m.DataProduct) -> Optional[Snapshot]:
         """With a DataHub server, what it holds is the truth; the local state is the fallback."""
@@ -288,13 +295,15 @@ def _merges_edits(config: DataHubMeshSourceConfig, ctx: PipelineContext) -> bool
 
 def _quality_runner(config: DataHubMeshSourceConfig, mesh: m.Mesh):
     try:
+        from datahub_mesh.quality.parallel import ScanAhead, workers_for
         from datahub_mesh.quality.runner import QualityRunner
     except ImportError as e:
         raise ImportError(
             f"quality checks need Soda Core: pip install 'datahub-mesh[quality]' "
             f"(or set quality.enabled: false in the recipe): {e}"
         ) from e
-    return QualityRunner(config.quality, mesh, Path.cwd())
+    runner = QualityRunner(config.quality, mesh, Path.cwd())
+    return ScanAhead(runner, workers_for(config.quality.max_workers, config.quality.data_source))
 
 
 SHARED_ENTITY_TYPES = {"tag", "glossaryTerm", "corpGroup", "corpuser", "domain"}

@@ -17,8 +17,9 @@ Two kinds of data source:
   source.
 
 - A configured Soda data source (postgres, snowflake, ...): the settings go to Soda as its configuration;
-  ``${ENV}`` references are resolved only when Soda connects, and their values are masked in every
-  message that leaves this package.
+  secrets (see secrets.py) and ``${ENV}`` references still in the settings are revealed only when Soda
+  connects, and their values are masked in every message that leaves this package. A PostgreSQL
+  connection is opened here, read-only and time-limited (see warehouse.py).
 """
 
 import logging
@@ -35,6 +36,8 @@ import yaml
 
 from datahub_mesh.quality.models import SECRET_REFERENCE, QualityConfig
 from datahub_mesh.quality.scan import DATA_SOURCE_NAME, measure_schemas
+from datahub_mesh.quality.secrets import register_secrets, reveal, secret_values
+from datahub_mesh.quality.warehouse import WAREHOUSE_SESSIONS
 from datahub_mesh.spec.models import DataProduct, Mesh, OutputPort
 
 DUCKDB_PREFIX = "duckdb:"
@@ -329,8 +332,10 @@ class ConfiguredSource:
     same guard as the default one (see SodaDuckDBConnection).
     """
 
-    def __init__(self, settings: Dict[str, Any], overrides: Dict[str, str], base_dir: Path):
+    def __init__(self, settings: Dict[str, Any], overrides: Dict[str, str], base_dir: Path,
+                 statement_timeout_seconds: Optional[float] = None):
         self.settings = settings
+        self.statement_timeout_seconds = statement_timeout_seconds
         self.overrides = overrides
         self.base_dir = Path(base_dir)
         self._duckdb: Optional[duckdb.DuckDBPyConnection] = None
@@ -358,6 +363,10 @@ class ConfiguredSource:
         try:
             if self.settings["type"] == "duckdb":
                 with duckdb_session(scan, self._duckdb_connection(), timeout_seconds):
+                    yield
+            elif self.settings["type"] in WAREHOUSE_SESSIONS:
+                settings = reveal(_resolve(self.settings))
+                with WAREHOUSE_SESSIONS[settings["type"]](scan, settings, self.statement_timeout_seconds, self.redact):
                     yield
             else:
                 scan.add_configuration_yaml_str(self._configuration_yaml(), file_path="data source configuration")
@@ -391,16 +400,17 @@ class ConfiguredSource:
         if any(token in secret for secret in secrets for token in ("${", "{%", "{#")):
             # Soda renders its configuration with Jinja, which would rewrite these sequences.
             raise DataUnavailable("a data_source ${ENV} value contains '${', '{%' or '{#', which Soda cannot read")
-        return yaml.safe_dump({f"data_source {DATA_SOURCE_NAME}": _resolve(self.settings)}, sort_keys=False)
+        return yaml.safe_dump({f"data_source {DATA_SOURCE_NAME}": reveal(_resolve(self.settings))}, sort_keys=False)
 
     def _secret_values(self, missing_ok: bool = False) -> List[str]:
-        values = []
+        values = secret_values(self.settings)
         for name in _references(self.settings):
             value = os.environ.get(name)
             if value is None and not missing_ok:
                 raise DataUnavailable(f"the data_source configuration refers to ${{{name}}}, which is not set")
             if value:
                 values.append(value)
+                register_secrets({name: value})
         return values
 
 
@@ -443,6 +453,6 @@ class _Redact(logging.Filter):
 def data_source_for(config: QualityConfig, mesh: Mesh, base_dir: Path):
     if config.data_source is None:
         return DuckDBSource(mesh, base_dir, config.location_overrides)
-    return ConfiguredSource(config.data_source, config.location_overrides, base_dir)
+    return ConfiguredSource(config.data_source, config.location_overrides, base_dir, config.statement_timeout_seconds)
 
 

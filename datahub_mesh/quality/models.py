@@ -6,12 +6,12 @@ from typing import Any, Dict, List, Literal, Optional
 from datahub.configuration.common import ConfigModel
 from pydantic import BaseModel, Field, field_validator
 
+from datahub_mesh.quality.secrets import protect_secrets
 from datahub_mesh.spec.models import Severity
 
 Outcome = Literal["pass", "fail", "error", "not_run"]
 
 SECRET_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
-_SECRET_KEY = re.compile(r"(password|passphrase|secret|token|api_key|access_key|secret_key|private_key)$", re.I)
 
 
 class QualityConfig(ConfigModel):
@@ -20,9 +20,11 @@ class QualityConfig(ConfigModel):
         default=None,
         description=(
             "A Soda Core data source (e.g. {type: postgres, host: db, username: '${PG_USER}', "
-            "password: '${PG_PASSWORD}'}), passed to Soda as its configuration. Secrets must be ${ENV} "
-            "references; they are resolved only when Soda connects. A port's table is the last '.' or '/' "
-            "segment of its location. Leave unset to read the declared locations with an in-memory DuckDB."
+            "password: '${PG_PASSWORD}'}), passed to Soda as its configuration. Write secrets as ${ENV} "
+            "references: `datahub ingest` fills them in, and every setting named like a secret (password, token, "
+            "private_key, ...) is kept as a secret and masked in logs, the report and metadata. A port's table "
+            "is the last '.' or '/' segment of its location. Leave unset to read the declared locations with "
+            "an in-memory DuckDB."
         ),
     )
     location_overrides: Dict[str, str] = Field(
@@ -40,6 +42,20 @@ class QualityConfig(ConfigModel):
             "DuckDB only: stop a product's scan after this many seconds; checks still waiting report an error."
         ),
     )
+    max_workers: Optional[int] = Field(
+        default=None,
+        ge=1,
+        description=(
+            "How many products' scans run at once. Default: 4 for a warehouse (its scans mostly wait on "
+            "the network), 1 for DuckDB (in-process: one connection, and each query already uses every core). "
+            "Results, metadata and decision log are the same as with one worker."
+        ),
+    )
+    statement_timeout_seconds: float = Field(
+        default=600,
+        gt=0,
+        description="Warehouse (postgres): each query of a check is cancelled after this many seconds.",
+    )
     run_product_sodacl: bool = Field(
         default=True,
         description="Also run a product's own SodaCL files (checks.yml or *.sodacl.yml beside its spec).",
@@ -47,26 +63,12 @@ class QualityConfig(ConfigModel):
 
     @field_validator("data_source")
     @classmethod
-    def _secrets_are_references(cls, value: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    def _secrets_are_kept_secret(cls, value: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         if value is None:
             return value
         if not isinstance(value.get("type"), str):
             raise ValueError("data_source needs a 'type' (a Soda data source type such as postgres or snowflake)")
-        for key, setting in _flatten(value):
-            if _SECRET_KEY.search(key) and not (isinstance(setting, str) and SECRET_REFERENCE.fullmatch(setting.strip())):
-                raise ValueError(f"data_source.{key} must be an ${{ENV}} reference, not a literal value")
-        return value
-
-
-def _flatten(settings: Dict[str, Any], prefix: str = "") -> List[tuple]:
-    out = []
-    for key, value in settings.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.extend(_flatten(value, f"{path}."))
-        else:
-            out.append((path, value))
-    return out
+        return protect_secrets(value)
 
 
 class CheckResult(BaseModel):

@@ -8,6 +8,8 @@ import datahub_mesh.quality.soda_setup  # noqa: F401  (must run before Soda is i
 from soda.common.undefined_instance import undefined
 from soda.scan import Scan
 
+from datahub_mesh.quality.parallel import isolated_scan
+
 DATA_SOURCE_NAME = "mesh"
 Source = Any  # a data source from datasource.py: locate, names, measure_schemas, session, redact, close
 
@@ -42,7 +44,7 @@ def run_scan(source: Source, sodacl: Union[str, List[Path]], timeout_seconds: Op
     definitions: also render each check's SodaCL as Soda sees it (slow; only needed for SodaCL not
     compiled here).
     """
-    scan = Scan()
+    scan = isolated_scan()
     scan.set_data_source_name(DATA_SOURCE_NAME)
     parse_errors: List[Tuple[Optional[str], str]] = []
     with source.session(scan, timeout_seconds):

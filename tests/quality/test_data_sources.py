@@ -4,6 +4,8 @@ import logging
 
 import duckdb
 import pytest
+from datahub.masking.masking_filter import SecretMaskingFilter
+from datahub.masking.secret_registry import SecretRegistry
 from pydantic import ValidationError
 
 from datahub_mesh.quality.models import QualityConfig
@@ -105,9 +107,16 @@ def test_a_missing_secret_is_named_not_guessed(orders_mesh, monkeypatch):
     assert {r.outcome for r in quality.results} == {"not_run"}
 
 
-def test_a_literal_secret_in_the_recipe_is_refused():
-    with pytest.raises(ValidationError, match="data_source.password must be an"):
-        QualityConfig(data_source={"type": "postgres", "password": SECRET})
+def test_a_password_filled_in_by_the_recipe_loader_is_kept_secret():
+    # `datahub ingest` has already replaced ${PG_PASSWORD} by its value when the config is built.
+    config = QualityConfig(data_source={"type": "postgres", "host": "db", "password": SECRET,
+                                        "nested": {"api_token": SECRET + "-2"}})
+
+    assert SECRET not in repr(config) and SECRET not in config.model_dump_json()
+    assert config.data_source["host"] == "db"
+    assert config.data_source["password"].get_secret_value() == SECRET
+    masked = SecretMaskingFilter(SecretRegistry.get_instance()).mask_text(f"login with {SECRET} and {SECRET}-2")
+    assert SECRET not in masked
 
 
 def test_unknown_settings_are_refused():
