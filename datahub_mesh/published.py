@@ -24,11 +24,16 @@ class PublishedProduct(BaseModel):
     source_file: str
     decision_id: Optional[str] = None
     published_at_ms: int
+    # fingerprint of what DataHub received and the contract change it showed (no churn on re-runs)
+    definition_hash: Optional[str] = None
+    contract_change: Optional[str] = None
 
 
 class PublishedState(BaseModel):
     products: Dict[str, PublishedProduct] = {}
     row_counts: Dict[str, Dict[str, int]] = {}
+    # urn/aspect -> fingerprint of the names and descriptions last sent as patches (emit.merge)
+    texts: Dict[str, str] = {}
 
     @classmethod
     def load(cls, path: Path) -> "PublishedState":
