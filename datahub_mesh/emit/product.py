@@ -69,7 +69,7 @@ def contract_change(run: ProductRun) -> Optional[str]:
     if evolution is None or evolution.previous_version is None:
         return run.previous_contract_change
     if evolution.previous_version == run.product.version and evolution.kind == "none":
-        return run.previous_contract_change or "none"
+        return run.previous_contract_change
     return evolution.kind
 
 

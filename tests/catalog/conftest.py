@@ -6,12 +6,14 @@ measures against that moment too: the freshness results do not drift with the wa
 
 import datetime as dt
 import itertools
+import json
 import subprocess
 import sys
 import types
 import uuid
 
 import pytest
+from datahub.metadata.schema_classes import ASPECT_NAME_MAP
 
 import datahub_mesh.policy.decision_log as decision_log
 import datahub_mesh.source as mesh_source
@@ -26,8 +28,15 @@ class _FixedDatetime(dt.datetime):
         return FIXED_NOW if tz else FIXED_NOW.replace(tzinfo=None)
 
 
-@pytest.fixture
-def fixed_clock(monkeypatch):
+def latest_contents(store) -> dict:
+    """(urn, aspect) -> the latest stored content, for every aspect that is not a timeseries."""
+    rows = store.db.execute("SELECT urn, aspect_name, metadata FROM metadata_aspect_v2 WHERE version = 0").fetchall()
+    return {(urn, name): json.loads(content) for urn, name, content in rows
+            if name in ASPECT_NAME_MAP and ASPECT_NAME_MAP[name].get_aspect_type() != "timeseries"}
+
+
+def freeze(monkeypatch) -> dt.datetime:
+    """The run's clock, Soda's NOW and the decision ids, fixed."""
     import soda.scan
 
     monkeypatch.setattr(mesh_source, "time", types.SimpleNamespace(time=lambda: FIXED_NOW.timestamp()))
@@ -39,8 +48,30 @@ def fixed_clock(monkeypatch):
 
 
 @pytest.fixture
-def workspace(tmp_path, fixed_clock):
-    ws = Workspace(tmp_path)
+def fixed_clock(monkeypatch):
+    return freeze(monkeypatch)
+
+
+def fixed_workspace(root) -> Workspace:
+    """A workspace whose sample data was generated as of the fixed clock."""
+    ws = Workspace(root)
     subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(ws.mesh / "data"),
                     "--as-of", FIXED_NOW.replace(tzinfo=None).isoformat()], check=True, capture_output=True)
     return ws
+
+
+@pytest.fixture
+def workspace(tmp_path, fixed_clock):
+    return fixed_workspace(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def two_lite_runs(tmp_path_factory):
+    """The example mesh ingested twice into DataHub Lite, unchanged; the content after the first run kept."""
+    with pytest.MonkeyPatch.context() as mp:
+        freeze(mp)
+        ws = fixed_workspace(tmp_path_factory.mktemp("lite"))
+        first = ws.ingest()
+        after_first = latest_contents(ws.store())
+        second = ws.ingest()
+    return ws, first, after_first, second
