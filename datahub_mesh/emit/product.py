@@ -188,9 +188,13 @@ def _policy_run_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: 
             if published_urns is not None and urn not in published_urns:
                 continue
             result, severity = _POLICY_RESULT.get(outcome, ("error", "critical"))
+            native = {"policy_outcome": outcome, "decision_id": run.decision_id or ""}
+            if policy == "evolution" and run.evolution and run.evolution.changes:
+                # the contract's change list: too long for a property, kept with the run that judged it
+                native["changes"] = "; ".join(c.description for c in run.evolution.changes)
             event = assertions.run_event_mcp(
                 urn, dataset, run_id, now_ms, result, severity, message="; ".join(run.policy_messages.get(policy, [])),
-                native={"policy_outcome": outcome, "decision_id": run.decision_id or ""},
+                native=native,
             )
             if event:
                 mcps.append(event)
