@@ -11,8 +11,14 @@ from typing import Dict, List, Optional
 
 from pydantic import BaseModel
 
-from datahub.metadata.schema_classes import DataProductPropertiesClass, DatasetPropertiesClass, SchemaMetadataClass
+from datahub.metadata.schema_classes import (
+    DataProductPropertiesClass,
+    DatasetPropertiesClass,
+    SchemaMetadataClass,
+    StructuredPropertiesClass,
+)
 
+from datahub_mesh.emit.structured import read_values
 from datahub_mesh.evolution import Snapshot
 from datahub_mesh.spec import models as m
 
@@ -64,7 +70,10 @@ def snapshot_from_datahub(graph, product_urn: str) -> Optional[Snapshot]:
     the schema, so tightened constraints are only detected with the embedded state.
     """
     product = graph.get_aspect(product_urn, DataProductPropertiesClass)
-    if product is None or not (product.customProperties or {}).get("version"):
+    typed = graph.get_aspect(product_urn, StructuredPropertiesClass)
+    version = read_values(typed.to_obj() if typed else None).get("version") or (
+        (product.customProperties or {}).get("version") if product else None)
+    if product is None or not version:
         return None
     ports = []
     for asset in product.assets or []:
@@ -72,7 +81,7 @@ def snapshot_from_datahub(graph, product_urn: str) -> Optional[Snapshot]:
         schema = graph.get_aspect(asset.destinationUrn, SchemaMetadataClass)
         name = (properties.customProperties or {}).get("output_port") if properties else None
         ports.append(m.OutputPort(name=name or asset.destinationUrn, columns=_columns(schema)))
-    return Snapshot(version=product.customProperties["version"], outputs=ports, constraints_known=False)
+    return Snapshot(version=version, outputs=ports, constraints_known=False)
 
 
 def _columns(schema: Optional[SchemaMetadataClass]) -> List[m.Column]:

@@ -88,3 +88,15 @@ def assignments(values: Dict[str, Value]) -> dh.StructuredPropertiesClass:
 
 def number(value: Optional[float]) -> Optional[float]:
     return None if value is None else float(value)
+
+
+def read_values(aspect: Optional[dict]) -> Dict[str, str]:
+    """Our properties from a stored structuredProperties aspect (JSON), by short name; several values joined."""
+    prefix = urns.structured_property_urn("")
+    out: Dict[str, str] = {}
+    for assignment in (aspect or {}).get("properties", []):
+        if assignment.get("propertyUrn", "").startswith(prefix):
+            values = [next(iter(v.values())) if isinstance(v, dict) else v for v in assignment.get("values", [])]
+            text = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+            out[assignment["propertyUrn"][len(prefix):]] = "; ".join(text)
+    return out
