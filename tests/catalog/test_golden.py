@@ -4,6 +4,8 @@ A change to what DataHub receives shows up as a diff of tests/golden/; accept it
 `pytest tests/catalog --update-golden-files` and review the diff like code.
 """
 
+import subprocess
+import sys
 from pathlib import Path
 
 from datahub.testing.mce_helpers import check_golden_file
@@ -24,3 +26,11 @@ def test_server_sink_receives_patches_for_what_people_edit(workspace, pytestconf
     assert any(m.get("changeType") == "PATCH" for m in run.emitted)
     check_golden_file(pytestconfig, output_path=workspace.state / "emitted-1.json",
                       golden_path=GOLDEN / "example_mesh_server.json")
+
+
+def test_golden_files_are_valid_metadata_for_datahub():
+    """DataHub's own validator reads every proposal in both golden files."""
+    for golden in ("example_mesh_lite.json", "example_mesh_server.json"):
+        done = subprocess.run([sys.executable, "-m", "datahub", "check", "metadata-file", str(GOLDEN / golden)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and "all valid" in done.stdout + done.stderr, done.stderr[-2000:]
