@@ -58,8 +58,9 @@ class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataR
     )
     preserve_ui_edits: Optional[bool] = Field(
         default=None,
-        description="Send owners and tags as PATCH additions, so owners and tags added in the DataHub UI "
-        "survive the next run. Default: on for the datahub-rest and datahub-kafka sinks, off otherwise "
+        description="Send what people can edit in the DataHub UI (owners, tags, structured properties, data "
+        "product assets, names and descriptions) as PATCH proposals of what we own, so their edits survive "
+        "the next run. Default: on for the datahub-rest and datahub-kafka sinks, off otherwise "
         "(the datahub-lite sink drops PATCH proposals, so full aspects are sent there).",
     )
     emit_owner_entities: bool = Field(

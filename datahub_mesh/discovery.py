@@ -6,6 +6,8 @@ from typing import Dict, Iterable, List, Optional
 
 from datahub.lite.lite_util import get_datahub_lite
 
+from datahub_mesh.emit.structured import read_values
+
 
 @dataclass
 class ProductEntry:
@@ -99,7 +101,8 @@ def _schema_fields(aspects: dict) -> List[List[str]]:
 
 def _product(urn: str, aspects: dict) -> ProductEntry:
     props = aspects["dataProductProperties"]
-    custom = props.get("customProperties", {})
+    # typed facts (version, policy status ...) are structured properties; older publications kept them here
+    custom = {**props.get("customProperties", {}), **read_values(aspects.get("structuredProperties"))}
     domains = aspects.get("domains", {}).get("domains", [])
     return ProductEntry(
         urn=urn,

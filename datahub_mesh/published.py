@@ -11,8 +11,14 @@ from typing import Dict, List, Optional
 
 from pydantic import BaseModel
 
-from datahub.metadata.schema_classes import DataProductPropertiesClass, DatasetPropertiesClass, SchemaMetadataClass
+from datahub.metadata.schema_classes import (
+    DataProductPropertiesClass,
+    DatasetPropertiesClass,
+    SchemaMetadataClass,
+    StructuredPropertiesClass,
+)
 
+from datahub_mesh.emit.structured import read_values
 from datahub_mesh.evolution import Snapshot
 from datahub_mesh.spec import models as m
 
@@ -24,11 +30,16 @@ class PublishedProduct(BaseModel):
     source_file: str
     decision_id: Optional[str] = None
     published_at_ms: int
+    # fingerprint of what DataHub received and the contract change it showed (no churn on re-runs)
+    definition_hash: Optional[str] = None
+    contract_change: Optional[str] = None
 
 
 class PublishedState(BaseModel):
     products: Dict[str, PublishedProduct] = {}
     row_counts: Dict[str, Dict[str, int]] = {}
+    # urn/aspect -> fingerprint of the names and descriptions last sent as patches (emit.merge)
+    texts: Dict[str, str] = {}
 
     @classmethod
     def load(cls, path: Path) -> "PublishedState":
@@ -59,7 +70,10 @@ def snapshot_from_datahub(graph, product_urn: str) -> Optional[Snapshot]:
     the schema, so tightened constraints are only detected with the embedded state.
     """
     product = graph.get_aspect(product_urn, DataProductPropertiesClass)
-    if product is None or not (product.customProperties or {}).get("version"):
+    typed = graph.get_aspect(product_urn, StructuredPropertiesClass)
+    version = read_values(typed.to_obj() if typed else None).get("version") or (
+        (product.customProperties or {}).get("version") if product else None)
+    if product is None or not version:
         return None
     ports = []
     for asset in product.assets or []:
@@ -67,7 +81,7 @@ def snapshot_from_datahub(graph, product_urn: str) -> Optional[Snapshot]:
         schema = graph.get_aspect(asset.destinationUrn, SchemaMetadataClass)
         name = (properties.customProperties or {}).get("output_port") if properties else None
         ports.append(m.OutputPort(name=name or asset.destinationUrn, columns=_columns(schema)))
-    return Snapshot(version=product.customProperties["version"], outputs=ports, constraints_known=False)
+    return Snapshot(version=version, outputs=ports, constraints_known=False)
 
 
 def _columns(schema: Optional[SchemaMetadataClass]) -> List[m.Column]:

@@ -26,9 +26,9 @@ from datahub.utilities.urns.urn import guess_entity_type
 
 from datahub_mesh.checks import ContractCheck, contract_checks
 from datahub_mesh.config import DataHubMeshSourceConfig
-from datahub_mesh.emit import catalog, urns
+from datahub_mesh.emit import catalog, shared, urns
 from datahub_mesh.emit.merge import as_additions, merges_by_default
-from datahub_mesh.emit.product import ProductRun, definition_mcps, observation_mcps, supporting_mcps
+from datahub_mesh.emit.product import ProductRun, contract_change, definition_mcps, observation_mcps, remember_published
 from datahub_mesh.evolution import Snapshot, classify
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
@@ -119,6 +119,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         loaded = self._load()
         mesh = loaded.mesh
         yield from self._workunits(mcp for d in mesh.domains.values() for mcp in catalog.domain_mcps(d))
+        yield from self._workunits(shared.mesh_mcps(mesh, self.config.emit_owner_entities, self.config.policy.engine))
         self.report.domains_emitted = len(mesh.domains)
         gate = PolicyGate(self.config.policy, governance_data(mesh.governance)) if self.config.policy.mode != "off" else None
         quality = _quality_runner(self.config, mesh) if self.config.quality.enabled else None
@@ -139,6 +140,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
 
     def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
         run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)
+        run.previous_row_counts = dict(self.published.row_counts.get(product.name, {}))
+        remember_published(run, self.published.products.get(product.name))
         self._run_quality(run, quality)
         run.evolution = classify(self._last_published(product), product)
         verdict = self._run_policy(run, gate)
@@ -229,7 +232,6 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         product = run.product
         definitions = definition_mcps(run, _upstream_urns(mesh, product, self.config.env))
         observations = observation_mcps(run, self.ctx.run_id, self.now_ms)
-        yield from self._workunits(self._not_yet_sent(supporting_mcps(product, self.config.emit_owner_entities)))
         yield from self._workunits(definitions + observations)
         self.report.products_published += 1
         self.report.datasets_emitted += len(product.outputs)
@@ -237,7 +239,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.report.assertion_results_emitted += sum(1 for x in observations if x.aspectName == "assertionRunEvent")
         self.published.products[product.name] = PublishedProduct(
             version=product.version, snapshot=Snapshot.of(product), urns=sorted({x.entityUrn for x in definitions}),
-            source_file=self._relative(product.source.file), decision_id=run.decision_id, published_at_ms=self.now_ms,
+            source_file=self._relative(product.source.file), decision_id=run.published_decision_id or run.decision_id, published_at_ms=self.now_ms,
+            definition_hash=run.definition_hash, contract_change=contract_change(run),
         )
 
     def _not_yet_sent(self, mcps: List[MetadataChangeProposalWrapper]) -> List[MetadataChangeProposalWrapper]:
@@ -270,7 +273,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
 
     def _workunits(self, mcps: Iterable[MetadataChangeProposalWrapper]) -> Iterable[MetadataWorkUnit]:
         """Shared entities are marked as not ours from the start, so no processor adds a status to them."""
-        proposals = as_additions(mcps) if self.merge_edits else mcps
+        proposals = as_additions(mcps, self.published.texts) if self.merge_edits else mcps
         for proposal in proposals:
             if isinstance(proposal, MetadataChangeProposalWrapper):
                 wu = proposal.as_workunit()
@@ -306,7 +309,7 @@ def _quality_runner(config: DataHubMeshSourceConfig, mesh: m.Mesh):
     return ScanAhead(runner, workers_for(config.quality.max_workers, config.quality.data_source))
 
 
-SHARED_ENTITY_TYPES = {"tag", "glossaryTerm", "corpGroup", "corpuser", "domain"}
+SHARED_ENTITY_TYPES = {"tag", "glossaryTerm", "corpGroup", "corpuser", "domain", *shared.ENTITY_TYPES}
 
 
 def _shared_entities_are_not_owned(stream: Iterable[MetadataWorkUnit]) -> Iterable[MetadataWorkUnit]:

@@ -22,3 +22,6 @@ def pytest_make_collect_report(collector):
     if os.environ.get("DATAHUB_MESH_NO_SKIPS") == "1" and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"skipped at collection, but skips are not allowed here: {report.longrepr}"
+
+# DataHub's golden-file helpers: `pytest --update-golden-files` rewrites tests/golden/ deliberately.
+pytest_plugins = ["datahub.testing.pytest_hooks"]

@@ -10,7 +10,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.metadata import schema_classes as dh
 
 from datahub_mesh.checks import ContractCheck, check_column
-from datahub_mesh.emit import urns
+from datahub_mesh.emit import shared, urns
 from datahub_mesh.emit.catalog import schema_metadata
 from datahub_mesh.spec import models as m
 
@@ -70,13 +70,37 @@ def _custom(dataset: str, kind: str, logic: str, column: Optional[str] = None) -
     )
 
 
-def assertion_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str) -> dh.AssertionInfoClass:
+# Custom assertion types are shown as they are: words, not identifiers.
+_CUSTOM_TYPE_WORDS = {"completeness": "Completeness", "sql_condition": "SQL condition", "sodacl": "SodaCL check"}
+POLICY_TYPE = "Governance policy"
+
+
+def custom_type(kind: str) -> str:
+    return _CUSTOM_TYPE_WORDS.get(kind) or kind.replace("_", " ").strip().capitalize()
+
+
+def describe(check: ContractCheck) -> str:
+    """What is checked, with its threshold and unit, in a sentence a person reads on the Quality tab."""
+    text = check.description.strip()
+    return f"{text} (severity: {check.severity})" if text else f"{custom_type(check.kind)} check (severity: {check.severity})"
+
+
+def assertion_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str,
+                   definition: str = "") -> dh.AssertionInfoClass:
     info = _typed_info(check, product, port, dataset)
-    info.description = check.description
+    info.description = describe(check)
     info.source = dh.AssertionSourceClass(type=dh.AssertionSourceTypeClass.EXTERNAL)
     info.customProperties = {"data_product": product.name, "check_id": check.id, "check_kind": check.kind,
                              "severity": check.severity, "contract_version": product.version}
+    if definition:
+        # The SodaCL lives on the assertion, not in every run event.
+        info.customProperties["sodacl"] = definition
     return info
+
+
+def platform_instance(platform: str, instance: str) -> dh.DataPlatformInstanceClass:
+    return dh.DataPlatformInstanceClass(platform=urns.platform_urn(platform),
+                                        instance=urns.platform_instance_urn(platform, instance))
 
 
 def _typed_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str) -> dh.AssertionInfoClass:
@@ -84,7 +108,7 @@ def _typed_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort
     p = check.params
     if check.kind == "schema":
         return dh.AssertionInfoClass(type=dh.AssertionTypeClass.DATA_SCHEMA, schemaAssertion=dh.SchemaAssertionInfoClass(
-            entity=dataset, schema=schema_metadata(product, port), compatibility=dh.SchemaAssertionCompatibilityClass.SUPERSET))
+            entity=dataset, schema=schema_metadata(product, port, bare=True), compatibility=dh.SchemaAssertionCompatibilityClass.SUPERSET))
     if check.kind == "row_count":
         return dh.AssertionInfoClass(type=dh.AssertionTypeClass.VOLUME, volumeAssertion=dh.VolumeAssertionInfoClass(
             type=dh.VolumeAssertionTypeClass.ROW_COUNT_TOTAL, entity=dataset,
@@ -122,12 +146,37 @@ def _typed_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort
     if check.kind == "sql_metric":
         return _sql(dataset, p["query"], _OP.LESS_THAN_OR_EQUAL_TO, p["threshold"])
     if check.kind == "completeness":
-        return _custom(dataset, "completeness", f"non-null share of ({', '.join(p['columns'])}) >= {p['min_pct']}%")
-    return _custom(dataset, check.kind, check.params.get("condition") or check.params.get("definition") or check.description, column)
+        return _custom(dataset, custom_type("completeness"), f"non-null share of ({', '.join(p['columns'])}) >= {p['min_pct']}%")
+    return _custom(dataset, custom_type(check.kind), check.params.get("condition") or check.params.get("definition") or check.description, column)
 
 
-def assertion_mcps(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str) -> List[MCP]:
-    return [MCP(entityUrn=urns.assertion_urn(product.name, check.id), aspect=assertion_info(check, product, port, dataset))]
+def assertion_mcps(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str,
+                   definition: str = "") -> List[MCP]:
+    urn = urns.assertion_urn(product.name, check.id)
+    return [MCP(entityUrn=urn, aspect=assertion_info(check, product, port, dataset, definition)),
+            MCP(entityUrn=urn, aspect=platform_instance(shared.SODA, shared.SODA_INSTANCE))]
+
+
+def chart_values(info: dh.AssertionInfoClass, value: Optional[float], failing_rows: Optional[int],
+                 previous_row_count: Optional[int]) -> Dict[str, str]:
+    """The nativeResults keys DataHub's result charts read for each assertion type
+    (datahub-web-react .../Validations/assertion/profile/summary/shared/constants.ts)."""
+    out: Dict[str, Optional[float]] = {}
+    if info.type == dh.AssertionTypeClass.FIELD and info.fieldAssertion:
+        if info.fieldAssertion.type == dh.FieldAssertionTypeClass.FIELD_METRIC:
+            out["Metric Value"] = value
+        else:
+            out["Invalid Rows"] = failing_rows
+    elif info.type == dh.AssertionTypeClass.SQL:
+        out["Value"] = value
+    elif info.type == dh.AssertionTypeClass.VOLUME and info.volumeAssertion \
+            and info.volumeAssertion.type == dh.VolumeAssertionTypeClass.ROW_COUNT_CHANGE:
+        out["Previous Row Count"] = previous_row_count
+    return {k: _number_text(v) for k, v in out.items() if v is not None}
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def run_event_mcp(assertion: str, dataset: str, run_id: str, now_ms: int, outcome: str, severity: str,
@@ -178,9 +227,11 @@ def profile_mcp(dataset: str, now_ms: int, row_count: Optional[int], null_counts
         timestampMillis=now_ms, rowCount=row_count, columnCount=column_count, fieldProfiles=fields))
 
 
-def policy_assertion_mcp(product: m.DataProduct, policy: str, dataset: str, engine: str) -> MCP:
-    info = _custom(dataset, "Governance policy", f"data.mesh.{policy}: deny and warn rules must be empty")
-    info.description = f"Governance policy '{policy}' for data product {product.name}"
+def policy_assertion_mcps(product: m.DataProduct, policy: str, port: str, dataset: str, engine: str) -> List[MCP]:
+    info = _custom(dataset, POLICY_TYPE, f"data.mesh.{policy}: no deny rule and no warn rule may fire")
+    info.description = (f"Governance policy '{policy}' for data product {product.name}: passes when the policy neither "
+                        "denies nor warns; a warning is a low-severity failure, a denial a high-severity one")
     info.source = dh.AssertionSourceClass(type=dh.AssertionSourceTypeClass.EXTERNAL)
-    info.customProperties = {"data_product": product.name, "policy": policy, "engine": engine}
-    return MCP(entityUrn=urns.policy_assertion_urn(product.name, policy), aspect=info)
+    info.customProperties = {"data_product": product.name, "policy": policy}
+    urn = urns.policy_assertion_urn(product.name, policy, port)
+    return [MCP(entityUrn=urn, aspect=info), MCP(entityUrn=urn, aspect=platform_instance(shared.OPA, shared.opa_instance(engine)))]

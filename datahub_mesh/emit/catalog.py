@@ -7,10 +7,11 @@ from datahub.emitter.mce_builder import make_data_platform_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.metadata import schema_classes as dh
 
-from datahub_mesh.emit import urns
+from datahub_mesh.emit import shared, structured, urns
 from datahub_mesh.spec import models as m
 
-PII_TAG = "pii"
+PII_TAG = shared.PII_TAG
+pii_term = shared.pii_term
 _TYPE_CLASSES = [
     (re.compile(r"^(string|varchar|char|text|uuid)"), dh.StringTypeClass),
     (re.compile(r"^(int|integer|bigint|smallint|tinyint|long|decimal|numeric|double|float|real|number)"), dh.NumberTypeClass),
@@ -32,8 +33,14 @@ def field_type(declared: str) -> dh.SchemaFieldDataTypeClass:
     return dh.SchemaFieldDataTypeClass(type=dh.NullTypeClass())
 
 
-def ownership(owner_urns: List[str], kind: str = dh.OwnershipTypeClass.TECHNICAL_OWNER) -> dh.OwnershipClass:
-    return dh.OwnershipClass(owners=[dh.OwnerClass(owner=u, type=kind) for u in owner_urns])
+def ownership(owner_urns: List[str], kind: str = dh.OwnershipTypeClass.TECHNICAL_OWNER,
+              type_urn: Optional[str] = None) -> dh.OwnershipClass:
+    return dh.OwnershipClass(owners=[dh.OwnerClass(owner=u, type=kind, typeUrn=type_urn) for u in owner_urns])
+
+
+def product_ownership(owner_urn: str) -> dh.OwnershipClass:
+    """The owning team of a product is its Data Product Owner (an ownership type we define)."""
+    return ownership([owner_urn], dh.OwnershipTypeClass.CUSTOM, urns.ownership_type_urn(shared.DATA_PRODUCT_OWNER))
 
 
 # --- domains ---------------------------------------------------------------------------
@@ -55,42 +62,25 @@ def domain_mcps(domain: m.Domain) -> List[MCP]:
     ]
     if domain.team.group:
         mcps.append(MCP(entityUrn=urn, aspect=ownership([urns.group_urn(domain.team.group)], dh.OwnershipTypeClass.BUSINESS_OWNER)))
-        mcps.extend(group_mcps(domain.team.group, domain.team.contact, None))
     return mcps
-
-
-def group_mcps(team: str, contact: Optional[str], slack: Optional[str]) -> List[MCP]:
-    info = dh.CorpGroupInfoClass(admins=[], members=[], groups=[], displayName=team, email=contact, slack=slack)
-    return [MCP(entityUrn=urns.group_urn(team), aspect=info)]
-
-
-def owner_mcps(owner: m.Owner) -> List[MCP]:
-    if owner.team:
-        return group_mcps(owner.team, owner.contact, owner.slack)
-    if owner.contact:
-        info = dh.CorpUserInfoClass(active=True, email=owner.contact, displayName=owner.contact)
-        return [MCP(entityUrn=urns.user_urn(owner.contact), aspect=info)]
-    return []
 
 
 # --- data products ------------------------------------------------------------------------
 
 
 def product_properties(product: m.DataProduct, extra: Dict[str, str]) -> Dict[str, str]:
+    """Free-form facts; the typed ones (version, classification, SLA hours, retention days, policy
+    status) are structured properties, see `typed_values`."""
     sla = product.sla
     props = {
-        "version": product.version,
         "domain": product.domain,
-        "classification": product.classification or "",
         "classification_source": product.classification_source,
         "owner_contact": product.owner.contact or "",
         "owner_slack": product.owner.slack or "",
         "sla_availability_pct": _num(sla.availability_pct),
-        "sla_freshness_hours": _num(sla.freshness_hours),
         "sla_completeness_pct": _num(sla.completeness_pct),
         "sla_accuracy_pct": _num(sla.accuracy_pct),
         "sla_update_schedule": sla.update_schedule or "",
-        "retention_days": str(product.retention.days) if product.retention else "",
         "retention_data_type": product.retention.data_type if product.retention else "",
         "spec_format": product.source.format,
         **extra,
@@ -98,11 +88,22 @@ def product_properties(product: m.DataProduct, extra: Dict[str, str]) -> Dict[st
     return {k: v for k, v in props.items() if v}
 
 
+def typed_values(product: m.DataProduct, extra: Dict[str, structured.Value]) -> dh.StructuredPropertiesClass:
+    return structured.assignments({
+        "version": product.version,
+        "classification": product.classification,
+        "freshness_sla_hours": structured.number(product.sla.freshness_hours),
+        "retention_days": structured.number(product.retention.days if product.retention else None),
+        **extra,
+    })
+
+
 def _num(value: Optional[float]) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def product_mcps(product: m.DataProduct, dataset_urns: List[str], properties: Dict[str, str]) -> List[MCP]:
+def product_mcps(product: m.DataProduct, dataset_urns: List[str], properties: Dict[str, str],
+                 typed: dh.StructuredPropertiesClass) -> List[MCP]:
     urn = urns.product_urn(product.name)
     assets = [dh.DataProductAssociationClass(destinationUrn=d, outputPort=True) for d in dataset_urns]
     mcps = [
@@ -113,10 +114,11 @@ def product_mcps(product: m.DataProduct, dataset_urns: List[str], properties: Di
             ),
         ),
         MCP(entityUrn=urn, aspect=dh.DomainsClass(domains=[urns.domain_urn(product.domain)])),
+        MCP(entityUrn=urn, aspect=typed),
     ]
     owner = urns.owner_urn(product.owner)
     if owner:
-        mcps.append(MCP(entityUrn=urn, aspect=ownership([owner], dh.OwnershipTypeClass.DATAOWNER)))
+        mcps.append(MCP(entityUrn=urn, aspect=product_ownership(owner)))
     if product.tags:
         mcps.append(MCP(entityUrn=urn, aspect=_tags(product.tags)))
     return mcps
@@ -127,10 +129,6 @@ def product_mcps(product: m.DataProduct, dataset_urns: List[str], properties: Di
 
 def _tags(names: Iterable[str]) -> dh.GlobalTagsClass:
     return dh.GlobalTagsClass(tags=[dh.TagAssociationClass(tag=urns.tag_urn(n)) for n in sorted(set(names))])
-
-
-def pii_term(category: str) -> str:
-    return f"pii.{category}"
 
 
 def schema_field(column: m.Column) -> dh.SchemaFieldClass:
@@ -155,20 +153,24 @@ def _terms(names: List[str]) -> dh.GlossaryTermsClass:
     )
 
 
-def schema_metadata(product: m.DataProduct, port: m.OutputPort) -> dh.SchemaMetadataClass:
+def schema_metadata(product: m.DataProduct, port: m.OutputPort, bare: bool = False) -> dh.SchemaMetadataClass:
+    """bare: names and types only, as a schema assertion expects them (no tags, terms or descriptions)."""
+    fields = ([dh.SchemaFieldClass(fieldPath=c.name, type=field_type(c.type), nativeDataType=c.type) for c in port.columns]
+              if bare else [schema_field(c) for c in port.columns])
     return dh.SchemaMetadataClass(
         schemaName=port.name,
         platform=make_data_platform_urn(urns.port_platform(port)),
         version=0,
         hash="",
         platformSchema=dh.OtherSchemaClass(rawSchema=""),
-        fields=[schema_field(c) for c in port.columns],
-        primaryKeys=port.primary_key or None,
+        fields=fields,
+        primaryKeys=None if bare else (port.primary_key or None),
     )
 
 
 def dataset_mcps(
-    product: m.DataProduct, port: m.OutputPort, urn: str, upstream_urns: List[str], properties: Dict[str, str]
+    product: m.DataProduct, port: m.OutputPort, urn: str, upstream_urns: List[str], properties: Dict[str, str],
+    typed: dh.StructuredPropertiesClass,
 ) -> List[MCP]:
     port_props = {**properties, "data_product": product.name, "output_port": port.name}
     port_props.update({k: v for k, v in {"location": port.location, "format": port.format, "port_type": port.type}.items() if v})
@@ -178,12 +180,13 @@ def dataset_mcps(
         MCP(entityUrn=urn, aspect=dh.DatasetPropertiesClass(name=port.name, description=product.description, customProperties=port_props)),
         MCP(entityUrn=urn, aspect=dh.SubTypesClass(typeNames=["Topic" if urns.port_platform(port) == "kafka" else "Table"])),
         MCP(entityUrn=urn, aspect=dh.DomainsClass(domains=[urns.domain_urn(product.domain)])),
+        MCP(entityUrn=urn, aspect=typed),
     ]
     if port.columns:
         mcps.append(MCP(entityUrn=urn, aspect=schema_metadata(product, port)))
     owner = urns.owner_urn(product.owner)
     if owner:
-        mcps.append(MCP(entityUrn=urn, aspect=ownership([owner], dh.OwnershipTypeClass.DATAOWNER)))
+        mcps.append(MCP(entityUrn=urn, aspect=ownership([owner], dh.OwnershipTypeClass.TECHNICAL_OWNER)))
     dataset_tags = list(product.tags) + ([f"classification:{product.classification}"] if product.classification else [])
     if any(c.pii for c in port.columns):
         dataset_tags.append(PII_TAG)
@@ -192,21 +195,4 @@ def dataset_mcps(
     if upstream_urns:
         upstreams = [dh.UpstreamClass(dataset=u, type=dh.DatasetLineageTypeClass.TRANSFORMED) for u in upstream_urns]
         mcps.append(MCP(entityUrn=urn, aspect=dh.UpstreamLineageClass(upstreams=upstreams)))
-    return mcps
-
-
-def tag_and_term_mcps(product: m.DataProduct) -> List[MCP]:
-    """Tags and glossary terms the product uses, with readable names and definitions."""
-    mcps = []
-    columns = [c for p in product.outputs for c in p.columns]
-    if any(c.pii for c in columns):
-        mcps.append(MCP(entityUrn=urns.tag_urn(PII_TAG), aspect=dh.TagPropertiesClass(
-            name="PII", description="Personally identifiable information: handle under the pii_handling policy.")))
-    if product.classification:
-        name = f"classification:{product.classification}"
-        mcps.append(MCP(entityUrn=urns.tag_urn(name), aspect=dh.TagPropertiesClass(
-            name=name, description=f"Data classified as {product.classification}.")))
-    for category in sorted({c.pii_category for c in columns if c.pii_category}):
-        mcps.append(MCP(entityUrn=urns.term_urn(pii_term(category)), aspect=dh.GlossaryTermInfoClass(
-            name=f"PII: {category}", definition=f"Personal data of category '{category}'.", termSource="INTERNAL")))
     return mcps

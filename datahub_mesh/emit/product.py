@@ -1,5 +1,7 @@
 """Everything DataHub receives for one data product, assembled from the stages' outputs."""
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -25,6 +27,15 @@ class ProductRun:
     decision_id: Optional[str] = None
     policy_engine: str = ""
     env: str = "PROD"
+    previous_row_counts: Dict[str, int] = field(default_factory=dict)  # port -> rows at the previous run
+    # What was published last time: the definition's fingerprint, the decision that published it and the
+    # contract change it carried. A re-run of the same definition keeps them, so nothing re-versions.
+    previous_definition_hash: Optional[str] = None
+    previous_decision_id: Optional[str] = None
+    previous_contract_change: Optional[str] = None
+    # Set by definition_mcps: the fingerprint and the decision id this definition carries.
+    definition_hash: Optional[str] = None
+    published_decision_id: Optional[str] = None
 
     def dataset_urn(self, port: m.OutputPort) -> str:
         return urns.dataset_urn(self.product, port, self.env)
@@ -37,48 +48,103 @@ class ProductRun:
         return next(p for p in self.product.outputs if p.name == name)
 
 
+def remember_published(run: ProductRun, previous) -> None:
+    """previous: the PublishedProduct of the last run that published this product, if any."""
+    if previous is not None:
+        run.previous_definition_hash = getattr(previous, "definition_hash", None)
+        run.previous_decision_id = getattr(previous, "decision_id", None)
+        run.previous_contract_change = getattr(previous, "contract_change", None)
+
+
 def _properties(run: ProductRun) -> Dict[str, str]:
     extra = {}
-    if run.decision_id:
-        extra["policy_decision_id"] = run.decision_id
-    if run.evolution and run.evolution.previous_version:
-        extra["contract_change"] = run.evolution.kind
-        extra["contract_changes"] = "; ".join(c.description for c in run.evolution.changes)[:2000]
+    if run.evolution and run.evolution.previous_version and run.evolution.previous_version != run.product.version:
         extra["previous_version"] = run.evolution.previous_version
-    if run.policy_outcomes:
-        extra["policy_status"] = _policy_status(run.policy_outcomes)
     return catalog.product_properties(run.product, extra)
 
 
-def _policy_status(outcomes: Dict[str, str]) -> str:
+def contract_change(run: ProductRun) -> Optional[str]:
+    """The change from the previously published *version*; a re-run of the same version keeps what it was."""
+    evolution = run.evolution
+    if evolution is None or evolution.previous_version is None:
+        return run.previous_contract_change
+    if evolution.previous_version == run.product.version and evolution.kind == "none":
+        return run.previous_contract_change
+    return evolution.kind
+
+
+def policy_status(outcomes: Dict[str, str]) -> Optional[str]:
+    if not outcomes:
+        return None
     if "deny" in outcomes.values():
         return "non-compliant"
     return "compliant with warnings" if "warn" in outcomes.values() else "compliant"
 
 
+def policy_findings(run: ProductRun) -> List[str]:
+    """Each denial and warning with its reason: 'area (deny|warn): reason'."""
+    findings = []
+    for policy, outcome in sorted(run.policy_outcomes.items()):
+        if outcome in ("deny", "warn"):
+            reasons = run.policy_messages.get(policy) or [""]
+            findings += [f"{policy} ({outcome}): {r}".rstrip(": ") for r in reasons]
+    return findings
+
+
+def _typed(run: ProductRun, decision_id: Optional[str]):
+    return catalog.typed_values(run.product, {
+        "policy_status": policy_status(run.policy_outcomes),
+        "policy_findings": policy_findings(run),
+        "policy_decision_id": decision_id,
+        "contract_change": contract_change(run),
+    })
+
+
+def _fingerprint(mcps: List[MCP]) -> str:
+    content = json.dumps([(x.entityUrn, x.aspectName, x.aspect.to_obj() if x.aspect else None) for x in mcps],
+                         sort_keys=True)
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
 def definition_mcps(run: ProductRun, upstreams: Dict[str, List[str]]) -> List[MCP]:
-    """The product's new definition: only emitted when the policy gate lets it through."""
-    product, props = run.product, _properties(run)
-    mcps = catalog.product_mcps(product, run.dataset_urns, props)
+    """The product's new definition: only emitted when the policy gate lets it through.
+
+    It names the decision that published it; while the definition stays the same, later runs keep
+    naming that decision (their own decisions are in the run events), so nothing re-versions.
+    """
+    mcps = _definition(run, upstreams, decision_id=None)
+    run.definition_hash = _fingerprint(mcps)
+    same = run.previous_definition_hash == run.definition_hash and run.previous_decision_id
+    run.published_decision_id = run.previous_decision_id if same else run.decision_id
+    return _definition(run, upstreams, run.published_decision_id) if run.published_decision_id else mcps
+
+
+def _definition(run: ProductRun, upstreams: Dict[str, List[str]], decision_id: Optional[str]) -> List[MCP]:
+    product, props, typed = run.product, _properties(run), _typed(run, decision_id)
+    mcps = catalog.product_mcps(product, run.dataset_urns, props, typed)
     for port in product.outputs:
-        mcps += catalog.dataset_mcps(product, port, run.dataset_urn(port), upstreams.get(port.name, []), props)
+        mcps += catalog.dataset_mcps(product, port, run.dataset_urn(port), upstreams.get(port.name, []), props, typed)
     by_port: Dict[str, List[ContractCheck]] = {}
     for check in run.checks:
         by_port.setdefault(check.port, []).append(check)
     for port_name, checks in by_port.items():
         port, dataset = run.port(port_name), run.dataset_urn(run.port(port_name))
         for check in checks:
-            mcps += assertions.assertion_mcps(check, product, port, dataset)
+            definition = getattr(run.results.get(check.id), "definition", "") or ""
+            mcps += assertions.assertion_mcps(check, product, port, dataset, definition)
         mcps += assertions.contract_mcps(dataset, checks, product.name)
     mcps += policy_definition_mcps(run)
     return mcps
 
 
 def policy_definition_mcps(run: ProductRun) -> List[MCP]:
-    if not run.product.outputs or not run.policy_outcomes:
-        return []
-    dataset = run.dataset_urn(run.product.outputs[0])
-    return [assertions.policy_assertion_mcp(run.product, p, dataset, run.policy_engine) for p in sorted(run.policy_outcomes)]
+    """One assertion per policy area on every dataset of the product."""
+    mcps: List[MCP] = []
+    for port in run.product.outputs:
+        for policy in sorted(run.policy_outcomes):
+            mcps += assertions.policy_assertion_mcps(run.product, policy, port.name, run.dataset_urn(port),
+                                                     run.policy_engine)
+    return mcps
 
 
 def observation_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: Optional[set] = None) -> List[MCP]:
@@ -93,10 +159,13 @@ def observation_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: 
         result = run.results.get(check.id)
         if result is None or (published_urns is not None and urn not in published_urns):
             continue
+        port = run.port(check.port)
+        info = assertions.assertion_info(check, run.product, port, run.dataset_urn(port))
+        native = assertions.chart_values(info, result.value, result.failing_rows, run.previous_row_counts.get(check.port))
         event = assertions.run_event_mcp(
-            urn, run.dataset_urn(run.port(check.port)), run_id, now_ms, result.outcome, check.severity,
+            urn, run.dataset_urn(port), run_id, now_ms, result.outcome, check.severity,
             value=result.value, row_count=result.row_count, failing_rows=result.failing_rows,
-            message=result.message, native={"definition": result.definition},
+            message=result.message, native=native,
         )
         if event:
             mcps.append(event)
@@ -105,22 +174,30 @@ def observation_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: 
     return mcps
 
 
+_POLICY_RESULT = {"pass": ("pass", "warning"), "warn": ("fail", "warning"), "deny": ("fail", "critical")}
+
+
 def _policy_run_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: Optional[set]) -> List[MCP]:
-    if not run.product.outputs:
-        return []
-    dataset = run.dataset_urn(run.product.outputs[0])
+    """A warning is a low-severity FAILURE, never a SUCCESS: DataHub has no warning result, and a
+    SUCCESS would show the product's datasets as passing every policy."""
     mcps = []
-    for policy, outcome in sorted(run.policy_outcomes.items()):
-        urn = urns.policy_assertion_urn(run.product.name, policy)
-        if published_urns is not None and urn not in published_urns:
-            continue
-        messages = "; ".join(run.policy_messages.get(policy, []))
-        event = assertions.run_event_mcp(
-            urn, dataset, run_id, now_ms, "fail" if outcome == "deny" else "pass",
-            "critical" if outcome == "deny" else "warning", message=messages,
-            native={"policy_outcome": outcome, "decision_id": run.decision_id or ""},
-        )
-        mcps.append(event)
+    for port in run.product.outputs:
+        dataset = run.dataset_urn(port)
+        for policy, outcome in sorted(run.policy_outcomes.items()):
+            urn = urns.policy_assertion_urn(run.product.name, policy, port.name)
+            if published_urns is not None and urn not in published_urns:
+                continue
+            result, severity = _POLICY_RESULT.get(outcome, ("error", "critical"))
+            native = {"policy_outcome": outcome, "decision_id": run.decision_id or ""}
+            if policy == "evolution" and run.evolution and run.evolution.changes:
+                # the contract's change list: too long for a property, kept with the run that judged it
+                native["changes"] = "; ".join(c.description for c in run.evolution.changes)
+            event = assertions.run_event_mcp(
+                urn, dataset, run_id, now_ms, result, severity, message="; ".join(run.policy_messages.get(policy, [])),
+                native=native,
+            )
+            if event:
+                mcps.append(event)
     return mcps
 
 
@@ -132,12 +209,4 @@ def _profile_mcps(run: ProductRun, now_ms: int, published_urns: Optional[set]) -
             continue
         mcps.append(assertions.profile_mcp(dataset, now_ms, profile.row_count, profile.null_counts,
                                            len(run.port(port_name).columns)))
-    return mcps
-
-
-def supporting_mcps(product: m.DataProduct, with_owners: bool) -> List[MCP]:
-    """Entities shared across products (groups, tags, terms): never stale-removed by one product."""
-    mcps = catalog.tag_and_term_mcps(product)
-    if with_owners:
-        mcps += catalog.owner_mcps(product.owner)
     return mcps

@@ -14,16 +14,22 @@ from datahub.metadata.urns import (
     CorpGroupUrn,
     CorpUserUrn,
     DataContractUrn,
+    DataPlatformInstanceUrn,
+    DataPlatformUrn,
     DataProductUrn,
     DatasetUrn,
     DomainUrn,
+    GlossaryNodeUrn,
     GlossaryTermUrn,
+    OwnershipTypeUrn,
+    StructuredPropertyUrn,
     TagUrn,
 )
 
 from datahub_mesh.spec import models as m
 
 URN_NAMESPACE = "datahub-mesh"
+STRUCTURED_PROPERTY_PREFIX = "io.datahub_mesh"
 
 _PLATFORM_BY_TYPE = {
     "kafka_topic": "kafka", "kafka": "kafka", "delta_table": "delta-lake", "delta": "delta-lake",
@@ -83,8 +89,29 @@ def assertion_urn(product: str, check_id: str) -> str:
     return str(AssertionUrn(datahub_guid({"namespace": URN_NAMESPACE, "product": product, "check": check_id})))
 
 
-def policy_assertion_urn(product: str, policy: str) -> str:
-    return assertion_urn(product, f"policy/{policy}")
+def policy_assertion_urn(product: str, policy: str, port: str) -> str:
+    """One assertion per policy area on each of the product's datasets."""
+    return assertion_urn(product, f"policy/{policy}/{port}")
+
+
+def structured_property_urn(name: str) -> str:
+    return str(StructuredPropertyUrn(f"{STRUCTURED_PROPERTY_PREFIX}.{name}"))
+
+
+def ownership_type_urn(name: str) -> str:
+    return str(OwnershipTypeUrn(name))
+
+
+def platform_urn(name: str) -> str:
+    return str(DataPlatformUrn(name))
+
+
+def platform_instance_urn(platform: str, instance: str) -> str:
+    return str(DataPlatformInstanceUrn(platform_urn(platform), instance))
+
+
+def glossary_node_urn(name: str) -> str:
+    return str(GlossaryNodeUrn(name))
 
 
 def contract_urn(dataset: str) -> str:

@@ -7,6 +7,7 @@ import sys
 
 from datahub_mesh.audit.cli import main as audit_main
 from datahub_mesh.emit import urns
+from tests.catalog.typed import typed_properties
 
 AVG_FIELD = """    - name: avg_seconds_per_user
       type: double
@@ -43,15 +44,21 @@ def test_breaking_change_its_fix_and_a_pii_violation_tell_their_story_in_the_aud
     reasons = " ".join(second.report.denied_products["feature_usage"])
     assert "[evolution]" in reasons and "avg_seconds_per_user" in reasons and "2.0.0" in reasons
     store = workspace.store()
-    assert store.aspect(urns.product_urn("feature_usage"), "dataProductProperties")["customProperties"]["version"] == "1.1.0"
+    assert typed_properties(store, urns.product_urn("feature_usage"))["version"] == ["1.1.0"]
 
     _release(feature_spec, "2.0.0", "Dropped avg_seconds_per_user (breaking)", breaking=True)
     ar_spec.write_text(ar_spec.read_text().replace("encryption: false", "encryption: true"))
     third = workspace.ingest()
     assert third.report.denied_products == {} and not third.failed
-    props = workspace.store().aspect(urns.product_urn("feature_usage"), "dataProductProperties")["customProperties"]
-    assert (props["version"], props["contract_change"], props["previous_version"]) == ("2.0.0", "breaking", "1.1.0")
-    assert "field 'avg_seconds_per_user' was removed" in props["contract_changes"]
+    store = workspace.store()
+    props = store.aspect(urns.product_urn("feature_usage"), "dataProductProperties")["customProperties"]
+    typed = typed_properties(store, urns.product_urn("feature_usage"))
+    assert (typed["version"], typed["contract_change"], props["previous_version"]) == (["2.0.0"], ["breaking"], "1.1.0")
+    port = store.aspect(urns.product_urn("feature_usage"), "dataProductProperties")["assets"][0]["destinationUrn"]
+    evolution = [u for u in store.urns("urn:li:assertion:")
+                 if (store.aspect(u, "assertionInfo") or {}).get("customProperties", {}).get("policy") == "evolution"
+                 and store.aspect(u, "assertionInfo")["customAssertion"]["entity"] == port]
+    assert "field 'avg_seconds_per_user' was removed" in store.aspect(evolution[0], "assertionRunEvent")["result"]["nativeResults"]["changes"]
 
     out = tmp_path / "audit"
     quarter = _quarter(dt.datetime.now(dt.timezone.utc))

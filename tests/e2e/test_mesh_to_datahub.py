@@ -9,6 +9,7 @@ from datahub.utilities.urns.urn import guess_entity_type
 
 from datahub_mesh.emit import urns
 from tests.e2e.harness import REPO
+from tests.catalog.typed import typed_properties
 
 ORDERS = "urn:li:dataset:(urn:li:dataPlatform:s3,data-products/sales/orders,PROD)"
 PROFILE = "urn:li:dataset:(urn:li:dataPlatform:s3,data-products/marketing/customer_profile,PROD)"
@@ -42,9 +43,9 @@ def test_products_land_with_domain_owner_version_sla_and_assets(workspace):
     props = store.aspect(urn, "dataProductProperties")
     assert props["name"] == "sales_orders_analytical"
     assert props["description"].startswith("Analytical view of sales orders")
-    custom = props["customProperties"]
-    assert (custom["version"], custom["sla_availability_pct"], custom["sla_freshness_hours"],
-            custom["sla_completeness_pct"], custom["sla_update_schedule"]) == ("2.1.0", "99.9", "24", "99.5", "0 2 * * *")
+    custom, typed = props["customProperties"], typed_properties(store, urn)
+    assert (typed["version"], custom["sla_availability_pct"], typed["freshness_sla_hours"],
+            custom["sla_completeness_pct"], custom["sla_update_schedule"]) == (["2.1.0"], "99.9", [24.0], "99.5", "0 2 * * *")
     assert [a["destinationUrn"] for a in props["assets"]] == [ORDERS]
     assert store.aspect(urn, "domains")["domains"] == [urns.domain_urn("sales")]
     assert [o["owner"] for o in store.aspect(urn, "ownership")["owners"]] == ["urn:li:corpGroup:sales-analytics"]

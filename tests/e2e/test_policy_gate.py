@@ -10,8 +10,10 @@ from datahub_mesh.policy.input import governance_data
 from datahub_mesh.policy.opa_stand_in import OpaStandIn
 from datahub_mesh.spec.loader import load_mesh
 from tests.e2e.harness import REPO
+from tests.catalog.typed import typed_properties
 
 AR_PRODUCT = urns.product_urn("accounts_receivable")
+AR_PORT = "accounts_receivable"
 AR_DATASET = "urn:li:dataset:(urn:li:dataPlatform:s3,data-products/finance/accounts_receivable,PROD)"
 DEFINITIONS = {"dataProductProperties", "datasetProperties", "schemaMetadata", "assertionInfo", "dataContractProperties"}
 
@@ -41,8 +43,8 @@ def test_a_denied_product_keeps_its_place_and_still_shows_this_runs_results(work
     store = workspace.store()
     assert store.aspect(AR_PRODUCT, "dataProductProperties")["name"] == "accounts_receivable"
     assert not store.removed(AR_PRODUCT) and not store.removed(AR_DATASET)
-    assert store.aspect(AR_PRODUCT, "dataProductProperties")["customProperties"]["version"] == "1.0.3"
-    pii_policy = urns.policy_assertion_urn("accounts_receivable", "pii")
+    assert typed_properties(store, AR_PRODUCT)["version"] == ["1.0.3"]
+    pii_policy = urns.policy_assertion_urn("accounts_receivable", "pii", AR_PORT)
     latest = store.run_events(pii_policy)
     assert {e["runId"] for e in latest} == {"run-1", "run-2"}
     run2 = [e for e in latest if e["runId"] == "run-2"][0]
@@ -75,18 +77,19 @@ def test_every_decision_is_logged_and_traceable_from_datahub(workspace):
         assert event["bundles"]["mesh"]["revision"]
         assert "/input/product/owner/contact" in event["masked"]
         assert "@" not in json.dumps(event["input"]["product"]["owner"])
-    props = workspace.store().aspect(urns.product_urn("customer-360"), "dataProductProperties")["customProperties"]
-    assert props["policy_decision_id"] == by_product["customer-360"]["decision_id"]
+    typed = typed_properties(workspace.store(), urns.product_urn("customer-360"))
+    assert typed["policy_decision_id"] == [by_product["customer-360"]["decision_id"]]
 
 
 def test_policy_outcomes_are_visible_as_assertions(workspace):
     workspace.ingest()
     store = workspace.store()
-    warned = urns.policy_assertion_urn("sales_orders_analytical", "retention")
+    warned = urns.policy_assertion_urn("sales_orders_analytical", "retention", "sales_orders_analytical")
     assert store.aspect(warned, "assertionInfo")["customAssertion"]["type"] == "Governance policy"
     event = store.aspect(warned, "assertionRunEvent")
     assert event["result"]["nativeResults"]["policy_outcome"] == "warn"
-    passing = store.aspect(urns.policy_assertion_urn("customer-360", "pii"), "assertionRunEvent")
+    assert event["result"]["type"] == "FAILURE"  # a warning is not a pass
+    passing = store.aspect(urns.policy_assertion_urn("customer-360", "pii", "customer_profile"), "assertionRunEvent")
     assert passing["result"]["type"] == "SUCCESS"
 
 
@@ -128,8 +131,8 @@ def test_opa_server_decides_like_the_embedded_engine_and_its_decision_ids_are_ke
     assert run.report.products_published == 9
     events = read_events(workspace.decision_log)
     assert all(e["labels"]["engine"] == "opa" for e in events)
-    props = workspace.store().aspect(urns.product_urn("general_ledger"), "dataProductProperties")["customProperties"]
-    assert props["policy_decision_id"] in {e["decision_id"] for e in events}
+    typed = typed_properties(workspace.store(), urns.product_urn("general_ledger"))
+    assert typed["policy_decision_id"][0] in {e["decision_id"] for e in events}
 
 
 @pytest.mark.parametrize("mode, expected", [

@@ -120,7 +120,7 @@ def test_each_check_passes_on_good_data_and_fails_on_bad_data(ingested, check, b
         assert bad["type"] == "FAILURE", bad
     if bad_value is not None:
         assert bad["actualAggValue"] == pytest.approx(bad_value), bad
-    assert bad["nativeResults"]["definition"].startswith("checks for") or check == "row_count_change"
+    assert "definition" not in bad["nativeResults"]  # the SodaCL is on the assertion, not in every run
 
 
 def test_measured_values_are_what_a_person_would_count(ingested):

@@ -21,7 +21,8 @@ def test_owners_and_tags_are_patches_when_ui_edits_are_preserved(workspace):
                  and m["entityUrn"] == "urn:li:dataProduct:customer-360")
     [operation] = patch["aspect"]["json"]["patch"]
     assert operation["op"] == "add"
-    assert operation["path"] == "/owners/urn:li:corpGroup:customer-data-platform/DATAOWNER//"
+    assert operation["path"] == ("/owners/urn:li:corpGroup:customer-data-platform/CUSTOM/"
+                                 "urn:li:ownershipType:data_product_owner/")
 
 
 def test_the_lite_sink_gets_full_aspects_by_default(workspace):
