@@ -80,7 +80,7 @@ def _quality(config: DataHubMeshSourceConfig) -> List[str]:
     if not kind.isidentifier() or importlib.util.find_spec(f"soda.data_sources.{kind}_data_source") is None:
         return [f"source.config.quality.data_source.type: unknown Soda data source type '{kind}'; installed: "
                 f"{', '.join(installed_data_sources()) or 'none'} (each type is its own package, "
-                f"e.g. soda-core-{kind or 'postgres'}==3.5.6)"]
+                "e.g. soda-core-postgres==3.5.6 for type: postgres)"]
     return []
 
 
@@ -90,5 +90,6 @@ def installed_data_sources() -> List[str]:
         return []
     names = set()
     for folder in spec.submodule_search_locations:
-        names |= {p.name[: -len("_data_source.py")] for p in Path(folder).glob("*_data_source.py")}
+        names |= {p.name[: -len("_data_source.py")] for p in Path(folder).glob("*_data_source.py")
+                  if not p.name.endswith("_contract_data_source.py")}
     return sorted(names)
