@@ -94,5 +94,5 @@ def test_a_recipe_error_next_to_the_token_does_not_show_it(workspace):
     run = datahub_ingest(path, env={"OPA_TOKEN": token})
 
     assert run.returncode != 0
-    assert "timeout_secs" in run.output  # pydantic's message echoes the policy settings ...
+    assert "timeout_secs" in run.output  # the message names the mistaken key ...
     _assert_nowhere(token, run, workspace.root)  # ... with the token masked
