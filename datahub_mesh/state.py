@@ -85,6 +85,11 @@ class PublishedStateHandler(StatefulIngestionUsecaseHandlerBase[MeshCheckpointSt
 
     def load(self) -> PublishedState:
         """The previous run's state (empty on a first run), already attached to this run's checkpoint."""
+        if not self.state_provider.is_stateful_ingestion_configured():
+            self.report.info(title="No state kept between runs", log=False,
+                             message="stateful_ingestion is not enabled: contract evolution and volume-change "
+                             "checks have no previous run to compare with.")
+            return PublishedState()
         published = self._previous() or PublishedState()
         current = self.state_provider.get_current_checkpoint(self.job_id) if self.enabled else None
         if current is not None:

@@ -119,3 +119,23 @@ def test_a_damaged_checkpoint_without_an_earlier_one_starts_fresh_and_heals(work
     second = workspace.ingest(quality={"enabled": False}, policy={"mode": "warn"})
     assert "Damaged checkpoint set aside" not in [w.title for w in second.report.warnings]
     assert urns.product_urn("general_ledger") in _soft_deleted(second)
+
+
+def test_the_published_json_of_an_earlier_version_is_carried_into_the_checkpoint(workspace):
+    workspace.ingest(quality={"enabled": False})
+    checkpoint = workspace.state / "checkpoints.json"
+    published = Checkpoint.create_from_checkpoint_aspect(
+        PUBLISHED_JOB_ID,
+        DatahubIngestionCheckpointClass.from_obj(_checkpoint_records(checkpoint)[PUBLISHED_JOB_ID]["aspect"]["json"]),
+        MeshCheckpointState,
+    ).state.published
+    (workspace.state / "published.json").write_text(published.model_dump_json())  # as an earlier version wrote it
+    checkpoint.unlink()
+    spec = workspace.mesh / "product" / "feature_usage" / "data_product.yaml"
+    spec.write_text(spec.read_text().replace(MIN_ZERO, MIN_ONE, 1))
+
+    second = workspace.ingest(quality={"enabled": False})
+
+    assert "Published state moved into the checkpoint" in [i.title for i in second.report.infos]
+    assert any("minimum tightened" in r for r in second.report.denied_products["feature_usage"])
+    assert PUBLISHED_JOB_ID in _checkpoint_records(checkpoint)
