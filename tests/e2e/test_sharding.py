@@ -64,3 +64,14 @@ def test_one_pipeline_per_domain(workspace):
     assert store.removed(urns.product_urn("general_ledger"))
     for product in ("revenue_metrics", "customers", "accounts_receivable"):
         assert not store.removed(urns.product_urn(product)), product
+
+
+def test_product_pattern_selects_products_within_the_domains(workspace):
+    report, sent = _shard(workspace, "some", domain_pattern={"allow": ["^sales$", "^marketing$"]},
+                          product_pattern={"deny": ["^customer"]})
+
+    assert _products(sent) == {"campaign_performance", "lead_attribution", "revenue_metrics",
+                               "sales_orders_analytical"}
+    assert report.products_loaded == 10 and report.products_not_selected == 6
+    assert {m["entityUrn"] for m in sent if m["entityType"] == "domain"} == {
+        urns.domain_urn(d) for d in ("sales", "marketing", "customer-intelligence")}
