@@ -194,7 +194,7 @@ class AtomicFileCheckpointing(FileIngestionCheckpointingProvider):
             )
             for job_name, checkpoint in self.state_to_commit.items()
         ]
-        if self.path.exists() and _damage(self.path) is None:
+        if self.path.exists() and (self._healed or _damage(self.path) is None):  # read and found whole
             _keep_as_previous(self.path, self.previous_path)
         _atomic_write(self.path, lambda tmp: write_metadata_file(tmp, records))
         self.committed = True
