@@ -2,9 +2,9 @@
 
 from typing import List, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
-from datahub.configuration.common import ConfigModel
+from datahub.configuration.common import AllowDenyPattern, ConfigModel
 from datahub.configuration.source_common import EnvConfigMixin
 from datahub.ingestion.source.state.stale_entity_removal_handler import StatefulStaleMetadataRemovalConfig
 from datahub.ingestion.source.state.stateful_ingestion_base import StatefulIngestionConfigBase
@@ -26,7 +26,11 @@ class PolicyConfig(ConfigModel):
     )
     rego_dir: str = Field(default="rego", description="Folder of Rego policies for the embedded engine.")
     opa_url: Optional[str] = Field(default=None, description="OPA server URL, e.g. http://localhost:8181.")
-    opa_token: Optional[str] = Field(default=None, description="Bearer token for the OPA server; use ${OPA_TOKEN}.")
+    opa_token: Optional[SecretStr] = Field(
+        default=None,
+        description="Bearer token for the OPA server; write it as ${OPA_TOKEN}. Kept as a secret: masked in "
+        "the report, logs and errors, and never written to the decision log or to DataHub.",
+    )
     timeout_seconds: float = Field(default=1.5, gt=0, description="Time limit for one OPA decision.")
     retries: int = Field(default=2, ge=0, description="Retries for a failed OPA request before failing closed.")
     decision_log: Optional[str] = Field(
@@ -51,10 +55,22 @@ class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataR
     )
     quality: QualityConfig = Field(default_factory=QualityConfig, description="Quality checks run with Soda Core.")
     policy: PolicyConfig = Field(default_factory=PolicyConfig, description="Governance policies evaluated by OPA.")
-    published_state_path: str = Field(
+    domain_pattern: AllowDenyPattern = Field(
+        default=AllowDenyPattern.allow_all(),
+        description="Domains this pipeline governs (regular expressions; a sub-domain goes with its parent). "
+        "The whole mesh is still loaded and validated, so lineage to other domains resolves; only the selected "
+        "domains and their products are checked, governed and emitted. Give each such pipeline its own "
+        "pipeline_name (and, with the file state provider, its own checkpoint file).",
+    )
+    product_pattern: AllowDenyPattern = Field(
+        default=AllowDenyPattern.allow_all(),
+        description="Products (by name) this pipeline governs, within the selected domains.",
+    )
+    published_state_path: Optional[str] = Field(
         default=".datahub-mesh/published.json",
-        description="Where the last published version of each contract is remembered (for contract evolution, "
-        "volume-change checks and keeping denied products in the catalog).",
+        description="Deprecated: what the next run needs (the last published contracts, row counts, what a "
+        "denied product keeps) is kept in the stateful-ingestion checkpoint. A file left here by an earlier "
+        "version is read once, when the checkpoint has no such state yet, and never written.",
     )
     preserve_ui_edits: Optional[bool] = Field(
         default=None,

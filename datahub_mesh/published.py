@@ -1,12 +1,10 @@
 """What was last published for each product: its contract snapshot, URNs and observations.
 
+It travels in the stateful-ingestion checkpoint (datahub_mesh/state.py).
 The contract-evolution check compares against it, a denied or broken product keeps its
 URNs in the stale-removal state through it, and volume checks read the last row counts.
 """
 
-import os
-import tempfile
-from pathlib import Path
 from typing import Dict, List, Optional
 
 from pydantic import BaseModel
@@ -40,20 +38,6 @@ class PublishedState(BaseModel):
     row_counts: Dict[str, Dict[str, int]] = {}
     # urn/aspect -> fingerprint of the names and descriptions last sent as patches (emit.merge)
     texts: Dict[str, str] = {}
-
-    @classmethod
-    def load(cls, path: Path) -> "PublishedState":
-        if not path.exists():
-            return cls()
-        return cls.model_validate_json(path.read_text(encoding="utf-8"))
-
-    def save(self, path: Path) -> None:
-        """Write atomically: a crash mid-write must not lose the previous state."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(self.model_dump_json(indent=1))
-        os.replace(tmp, path)
 
     def snapshot(self, product: str) -> Optional[Snapshot]:
         published = self.products.get(product)

@@ -32,9 +32,12 @@ from datahub_mesh.emit.product import ProductRun, contract_change, definition_mc
 from datahub_mesh.evolution import Snapshot, classify
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
-from datahub_mesh.published import PublishedProduct, PublishedState, snapshot_from_datahub
+from datahub_mesh.preflight import check_recipe
+from datahub_mesh.published import PublishedProduct, snapshot_from_datahub
+from datahub_mesh.selection import Selection
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh
+from datahub_mesh.state import PublishedStateHandler, load_legacy_file, prune, use_atomic_file_checkpoints
 
 
 @dataclass
@@ -44,6 +47,7 @@ class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
     spec_problems: int = 0
     domains_emitted: int = 0
     products_loaded: int = 0
+    products_not_selected: int = 0
     products_published: int = 0
     products_denied: int = 0
     products_with_policy_warnings: int = 0
@@ -80,9 +84,11 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
     """Publishes a data mesh kept as YAML: validated, quality-checked and governed."""
 
     def __init__(self, config: DataHubMeshSourceConfig, ctx: PipelineContext):
+        check_recipe(config)
         super().__init__(config, ctx)
         self.config = config
         self.report: DataHubMeshSourceReport = DataHubMeshSourceReport()
+        use_atomic_file_checkpoints(self.state_provider, ctx, self.report)
         self.stale_entity_removal_handler = StaleEntityRemovalHandler(
             state_provider=self.state_provider, report=self.report, config=self.config,
             state_type_class=GenericCheckpointState, pipeline_name=ctx.pipeline_name, run_id=ctx.run_id,
@@ -91,8 +97,10 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.now_ms = int(time.time() * 1000)
         self.merge_edits = _merges_edits(config, ctx)
         self.shared_sent: set = set()
-        self.published_path = Path(config.published_state_path)
-        self.published = PublishedState.load(self.published_path)
+        self.selection = Selection(config.domain_pattern, config.product_pattern)
+        self.published_state = PublishedStateHandler(self.state_provider, ctx.pipeline_name, ctx.run_id, self.report)
+        self.published = self.published_state.load()
+        load_legacy_file(self.published, config.published_state_path, self.report)
 
     @classmethod
     def create(cls, config_dict: dict, ctx: PipelineContext) -> "DataHubMeshSource":
@@ -118,25 +126,27 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
     def get_workunits_internal(self) -> Iterable[MetadataWorkUnit]:
         loaded = self._load()
         mesh = loaded.mesh
-        yield from self._workunits(mcp for d in mesh.domains.values() for mcp in catalog.domain_mcps(d))
+        domains = self.selection.domains(mesh)
+        selected = self.selection.products(mesh)
+        self.report.products_not_selected = len(mesh.products) - len(selected)
+        yield from self._workunits(mcp for d in domains for mcp in catalog.domain_mcps(d))
         yield from self._workunits(shared.mesh_mcps(mesh, self.config.emit_owner_entities, self.config.policy.engine))
-        self.report.domains_emitted = len(mesh.domains)
-        gate = PolicyGate(self.config.policy, governance_data(mesh.governance)) if self.config.policy.mode != "off" else None
+        self.report.domains_emitted = len(domains)
+        gate = PolicyGate(self._policy_config(), governance_data(mesh.governance)) if self.config.policy.mode != "off" else None
         quality = _quality_runner(self.config, mesh) if self.config.quality.enabled else None
-        names = sorted(mesh.products)
         try:
             if quality:  # the scans of the next products run ahead (quality.max_workers), in this order
-                quality.schedule([mesh.products[name] for name in names],
+                quality.schedule([mesh.products[name] for name in selected],
                                  lambda p: (contract_checks(p), self._previous_row_counts(p.name)))
-            for name in names:
+            for name in selected:
                 yield from self._isolated(name, self._product_workunits(mesh, mesh.products[name], quality, gate))
         finally:
             if quality:
                 quality.close()
             if gate:
                 gate.close()
-        self._keep_unloadable_products(loaded)
-        self.published.save(self.published_path)
+        kept = self._keep_unloadable_products(loaded)
+        prune(self.published, keep=set(selected) | kept, counted=set(selected))
 
     def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
         run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)
@@ -193,12 +203,19 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         return self.published.row_counts.get(name, {})
 
     def _last_published(self, product: m.DataProduct) -> Optional[Snapshot]:
-        """With a DataHub server, what it holds is the truth; the local state is the fallback."""
-        if self.ctx.graph is not None:
+        """The checkpoint keeps the whole contract, constraints included; DataHub's schema is the fallback."""
+        snapshot = self.published.snapshot(product.name)
+        if snapshot is None and self.ctx.graph is not None:
             snapshot = snapshot_from_datahub(self.ctx.graph, urns.product_urn(product.name))
-            if snapshot is not None:
-                return snapshot
-        return self.published.snapshot(product.name)
+        return snapshot
+
+    def _policy_config(self):
+        """A dry run or preview decides as usual, but leaves no decision an audit would count."""
+        if self.ctx.dry_run_mode or self.ctx.preview_mode:
+            self.report.info(title="Dry run: decisions not logged", message="Policy decisions of a dry run or "
+                             "preview are reported here but not written to the decision log.", log=False)
+            return self.config.policy.model_copy(update={"decision_log": None})
+        return self.config.policy
 
     def _run_policy(self, run: ProductRun, gate: Optional[PolicyGate]) -> Verdict:
         if gate is None:
@@ -260,12 +277,15 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.report.assertion_results_emitted += sum(1 for x in observations if x.aspectName == "assertionRunEvent")
         yield from self._workunits(observations)
 
-    def _keep_unloadable_products(self, loaded: LoadResult) -> None:
+    def _keep_unloadable_products(self, loaded: LoadResult) -> set:
+        kept = set()
         for file in loaded.failed_files:
             for name in self.published.products_from_file(self._relative(file)):
                 if name not in loaded.mesh.products:
                     self.report.products_kept_unchanged += 1
                     self._keep_in_state(self.published.products[name].urns)
+                    kept.add(name)
+        return kept
 
     def _keep_in_state(self, urns: List[str]) -> None:
         for urn in urns:

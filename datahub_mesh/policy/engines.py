@@ -549,6 +549,7 @@ def load_engine(
         rego_dir = getattr(settings, "rego_dir", rego_dir)
         url = getattr(settings, "opa_url", url)
         token = getattr(settings, "opa_token", token)
+        token = token.get_secret_value() if hasattr(token, "get_secret_value") else token
         timeout = getattr(settings, "timeout_seconds", timeout)
         retries = getattr(settings, "retries", retries)
     if kind == "embedded":

@@ -20,7 +20,7 @@ class LiteGraphStandIn:
 
 def test_a_breaking_change_is_found_against_what_datahub_holds(workspace):
     workspace.ingest(policy={"mode": "warn"})
-    (workspace.state / "published.json").unlink()  # a new runner: only DataHub remembers
+    (workspace.state / "checkpoints.json").unlink()  # the checkpoint was reset: only DataHub remembers
     spec = workspace.mesh / "product" / "feature_usage" / "data_product.yaml"
     spec.write_text(spec.read_text().replace("    - name: avg_seconds_per_user\n      type: double\n",
                                              "    - name: avg_seconds_per_user\n      type: string\n"))
