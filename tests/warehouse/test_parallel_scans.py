@@ -11,6 +11,8 @@ VOLATILE = {"timestampMillis", "lastObserved", "timestamp", "decision_id", "poli
 
 
 def _stable(value):
+    if isinstance(value, dict) and str(value.get("propertyUrn", "")).endswith(".policy_decision_id"):
+        return {"propertyUrn": value["propertyUrn"]}  # a structured property naming the decision
     if isinstance(value, dict):
         return {k: _stable(v) for k, v in value.items() if k not in VOLATILE}
     if isinstance(value, list):
