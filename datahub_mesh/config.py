@@ -56,6 +56,11 @@ class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataR
         description="Where the last published version of each contract is remembered (for contract evolution, "
         "volume-change checks and keeping denied products in the catalog).",
     )
+    run_summary_path: Optional[str] = Field(
+        default=".datahub-mesh/last-run.json",
+        description="Where the run's outcome is written as JSON: each product published, kept at the version "
+        "DataHub holds, or denied, with reasons and failed checks. `datahub-mesh products` and `show` read it.",
+    )
     preserve_ui_edits: Optional[bool] = Field(
         default=None,
         description="Send owners and tags as PATCH additions, so owners and tags added in the DataHub UI "

@@ -33,6 +33,7 @@ from datahub_mesh.evolution import Snapshot, classify
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
 from datahub_mesh.published import PublishedProduct, PublishedState, snapshot_from_datahub
+from datahub_mesh.run_summary import RunSummary
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh
 
@@ -66,6 +67,13 @@ class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
             name = {"pass": "checks_passed", "fail": "checks_failed", "error": "checks_errored"}.get(outcome, "checks_not_run")
             setattr(self, name, getattr(self, name) + 1)
 
+    def as_string(self, sample_caps: Optional[Dict[str, int]] = None) -> str:
+        """The run summary (every product's outcome), not a dump of counters: it is the last screen a user reads."""
+        summary = getattr(self, "_run_summary", None)
+        if summary is None:
+            return super().as_string(sample_caps)
+        return summary.text(getattr(self, "_run_summary_path", None))
+
 
 @platform_name("Data Mesh", id="datahub-mesh")
 @config_class(DataHubMeshSourceConfig)
@@ -93,6 +101,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.shared_sent: set = set()
         self.published_path = Path(config.published_state_path)
         self.published = PublishedState.load(self.published_path)
+        self.run_summary = RunSummary(run_id=ctx.run_id, mesh=config.path, started_at=_utc_now())
+        self.report._run_summary, self.report._run_summary_path = self.run_summary, config.run_summary_path
 
     @classmethod
     def create(cls, config_dict: dict, ctx: PipelineContext) -> "DataHubMeshSource":
@@ -132,6 +142,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
                 gate.close()
         self._keep_unloadable_products(loaded)
         self.published.save(self.published_path)
+        self.run_summary.finish(Path(self.config.run_summary_path) if self.config.run_summary_path else None, self.report)
 
     def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
         run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)
@@ -143,14 +154,16 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             yield from self._publish(mesh, run)
         else:
             yield from self._keep_previous(run)
+        self.run_summary.product_decided(run, verdict, self.published.products.get(product.name))
 
     def _isolated(self, name: str, workunits: Iterable[MetadataWorkUnit]) -> Iterable[MetadataWorkUnit]:
         """An unexpected error in one product must not stop the others, nor remove what it published."""
         try:
             yield from workunits
         except Exception as e:
-            self.report.failure(title="Data product could not be processed", message=str(e), context=name, exc=e)
+            self.report.failure(title="Data product could not be processed", message=str(e), context=name, exc=e, log=False)
             previous = self.published.products.get(name)
+            self.run_summary.product_failed(name, str(e), previous)
             if previous is not None:
                 self._keep_in_state(previous.urns)
 
@@ -167,6 +180,10 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         for problem in loaded.problems:
             self.report.failure(title="Invalid mesh spec", message=problem.message,
                                 context=f"{problem.file}:{problem.line or '?'} {problem.field}".strip(), log=False)
+        for problem in loaded.warnings:
+            self.report.warning(title="Mesh spec warning", message=problem.message,
+                                context=f"{problem.file}:{problem.line or '?'} {problem.field}".strip(), log=False)
+        self.run_summary.loaded(loaded, root)
         return loaded
 
     def _run_quality(self, run: ProductRun, quality) -> None:
@@ -177,7 +194,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         run.results = {r.check_id: r for r in result.results}
         run.profiles = dict(result.profile)
         if result.error:
-            self.report.warning(title="Quality checks could not run", message=result.error, context=run.product.name)
+            self.run_summary.quality_errors[run.product.name] = result.error
+            self.report.warning(title="Quality checks could not run", message=result.error, context=run.product.name, log=False)
         counts = {port: p.row_count for port, p in result.profile.items() if p.row_count is not None}
         if counts:
             self.published.row_counts[run.product.name] = counts
@@ -213,7 +231,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             self.report.warning(title="Policy denial not enforced (policy.mode: warn)", message="; ".join(reasons), context=name)
         if verdict.warn:
             self.report.products_with_policy_warnings += 1
-            self.report.warning(title="Policy warnings", context=name,
+            self.report.warning(title="Policy warnings", context=name, log=False,
                                 message="; ".join(f"[{w['policy']}] {w['message']}" for w in verdict.warn))
 
     # --- emission --------------------------------------------------------------------------
@@ -256,6 +274,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
                 if name not in loaded.mesh.products:
                     self.report.products_kept_unchanged += 1
                     self._keep_in_state(self.published.products[name].urns)
+                    self.run_summary.kept_unloadable_product(name, self.published.products[name])
 
     def _keep_in_state(self, urns: List[str]) -> None:
         for urn in urns:
@@ -277,6 +296,10 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             return str(Path(file).resolve().relative_to(Path(self.config.path).resolve()))
         except ValueError:
             return str(file)
+
+
+def _utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _merges_edits(config: DataHubMeshSourceConfig, ctx: PipelineContext) -> bool:
