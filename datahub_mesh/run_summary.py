@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Literal, Optional
 
+import click
 from pydantic import BaseModel
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,9 @@ class RunSummary(BaseModel):
     def _decided(self, outcome: ProductOutcome) -> str:
         self.products[outcome.name] = outcome
         line = f"[{len(self.products)}/{self.products_total}] {progress_text(outcome)}"
-        logger.info(line)
+        # Printed rather than logged: `datahub ingest` shows only warnings from other packages' loggers.
+        click.echo(line)
+        logger.debug(line)
         return line
 
     def finish(self, path: Optional[Path], report: Any) -> None:
