@@ -57,9 +57,10 @@ class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataR
         "volume-change checks and keeping denied products in the catalog).",
     )
     run_summary_path: Optional[str] = Field(
-        default=".datahub-mesh/last-run.json",
+        default=None,
         description="Where the run's outcome is written as JSON: each product published, kept at the version "
-        "DataHub holds, or denied, with reasons and failed checks. `datahub-mesh products` and `show` read it.",
+        "DataHub holds, or denied, with reasons and failed checks. `datahub-mesh products` and `show` read it. "
+        "Default: last-run.json beside `published_state_path` (.datahub-mesh/last-run.json).",
     )
     preserve_ui_edits: Optional[bool] = Field(
         default=None,

@@ -130,6 +130,12 @@ class RunSummary(BaseModel):
         if path is not None:
             write_json(path, self)
 
+    def decided(self, name: str) -> Optional[ProductOutcome]:
+        return self.products.get(name) or next((o for o in self.kept_unloadable if o.name == name), None)
+
+    def outcomes(self) -> List[ProductOutcome]:
+        return [*self.products.values(), *self.kept_unloadable]
+
     # --- telling --------------------------------------------------------------------------------
 
     def text(self, json_path: Optional[str] = None) -> str:

@@ -102,7 +102,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.published_path = Path(config.published_state_path)
         self.published = PublishedState.load(self.published_path)
         self.run_summary = RunSummary(run_id=ctx.run_id, mesh=config.path, started_at=_utc_now())
-        self.report._run_summary, self.report._run_summary_path = self.run_summary, config.run_summary_path
+        self.run_summary_path = Path(config.run_summary_path or self.published_path.parent / "last-run.json")
+        self.report._run_summary, self.report._run_summary_path = self.run_summary, str(self.run_summary_path)
 
     @classmethod
     def create(cls, config_dict: dict, ctx: PipelineContext) -> "DataHubMeshSource":
@@ -142,7 +143,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
                 gate.close()
         self._keep_unloadable_products(loaded)
         self.published.save(self.published_path)
-        self.run_summary.finish(Path(self.config.run_summary_path) if self.config.run_summary_path else None, self.report)
+        self.run_summary.finish(self.run_summary_path, self.report)
 
     def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
         run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)
