@@ -4,6 +4,7 @@ The same text is the check result's message, the assertion result's note in Data
 what the quality policy quotes when it denies a product.
 """
 
+import datetime as dt
 from typing import Any, Dict, List, Optional
 
 
@@ -49,9 +50,13 @@ def _freshness(check: Any, value: Optional[float], parts: Dict[str, Any]) -> Opt
     if value is None:
         return f"{column} has no values, so the data's age is unknown; limit {limit:g} hours"
     newest = getattr(parts.get(""), "metrics", {}).get("max_column_timestamp")
-    shown = newest.isoformat() if hasattr(newest, "isoformat") else newest
-    text = f"data is {value:.1f} hours old (newest {column}: {shown}); limit {limit:g} hours"
-    return text + (": load fresh data" if value > limit else "")
+    return f"data is {value:.1f} hours old (newest {column}: {_moment(newest)}); limit {limit:g} hours"
+
+
+def _moment(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.replace(microsecond=0).isoformat()
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 def _completeness(check: Any, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
@@ -59,8 +64,7 @@ def _completeness(check: Any, value: Optional[float], parts: Dict[str, Any]) -> 
     if value is None:
         return None
     columns = ", ".join(check.params.get("columns", []))
-    text = f"{value:.2f}% of rows have every required column filled ({columns}); threshold {threshold:g}%"
-    return text + (": fill the empty values" if value < threshold else "")
+    return f"{value:.2f}% of rows have every required column filled ({columns}); threshold {threshold:g}%"
 
 
 def _row_count(check: Any, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
