@@ -138,10 +138,13 @@ class RunSummary(BaseModel):
 
     # --- telling --------------------------------------------------------------------------------
 
-    def text(self, json_path: Optional[str] = None) -> str:
-        if self.finished_at is None:
-            return f"datahub-mesh: {len(self.products)} of {self.products_total} products decided so far"
-        return "\n".join(summary_lines(self, json_path))
+    def text(self, json_path: Optional[str] = None, report: Any = None) -> str:
+        if self.finished_at is not None:
+            return "\n".join(summary_lines(self, json_path))
+        # Still running, or the run stopped early: what is known so far, and every problem reported.
+        problems = _other_problems(report, told=False) if report is not None else []
+        return "\n".join([f"datahub-mesh: {len(self.products)} of {self.products_total} products decided so far",
+                          *(f"  {p}" for p in problems)])
 
 
 def progress_text(o: ProductOutcome) -> str:
@@ -198,13 +201,19 @@ def summary_lines(s: RunSummary, json_path: Optional[str]) -> List[str]:
         lines += [f"  {w}" for w in s.spec_warnings]
     if failed_checks:
         lines.append(f"Checks failed or errored ({len(failed_checks)}):")
-        lines += [f"  {c.name} ({c.severity}) {_past(c.outcome)}: {c.message}" for _, c in failed_checks]
+        lines += [f"  {c.name} ({c.severity}) {_past(c.outcome)}" + ("" if _quoted(c, o) else f": {c.message}")
+                  for o, c in failed_checks]
     if s.other_problems:
         lines.append(f"Other problems ({len(s.other_problems)}):")
         lines += [f"  {p}" for p in s.other_problems]
     if json_path:
         lines.append(f"Run summary as JSON: {json_path}")
     return lines
+
+
+def _quoted(check: CheckOutcome, outcome: ProductOutcome) -> bool:
+    """A check whose words a denial reason above already quotes is named without repeating them."""
+    return bool(check.message) and any(check.message in reason for reason in outcome.reasons) and outcome.status != "published"
 
 
 def _past(outcome: str) -> str:
@@ -231,11 +240,12 @@ def _checks(run: Any) -> Dict[str, Any]:
     return {"checks_total": len(ran), "checks_passed": passed, "failed_checks": failed}
 
 
-def _other_problems(report: Any) -> List[str]:
+def _other_problems(report: Any, told: bool = True) -> List[str]:
+    """Report entries the summary has not told in its own words (all of them with told=False)."""
     out = []
-    for level, told in (("failure", _TOLD_FAILURES), ("warning", _TOLD_WARNINGS)):
+    for level, known in (("failure", _TOLD_FAILURES), ("warning", _TOLD_WARNINGS)):
         for entry in getattr(report, f"{level}s", []):
-            if entry.title in told:
+            if told and entry.title in known:
                 continue
             context = ", ".join(list(entry.context)[:3])
             out.append(f"{level}: {entry.title or ''}: {entry.message}{f' [{context}]' if context else ''}")

@@ -72,7 +72,7 @@ class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
         summary = getattr(self, "_run_summary", None)
         if summary is None:
             return super().as_string(sample_caps)
-        return summary.text(getattr(self, "_run_summary_path", None))
+        return summary.text(getattr(self, "_run_summary_path", None), report=self)
 
 
 @platform_name("Data Mesh", id="datahub-mesh")
