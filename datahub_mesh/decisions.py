@@ -20,8 +20,10 @@ def decision_text(outcome: Optional[ProductOutcome], entry: Optional[ProductEntr
     if outcome.status == "published":
         status = entry.properties.get("policy_status") if entry else None
         return f"published at {when}{f', {status}' if status else ''}"
-    verb = "failed" if outcome.status == "error" else "denied"
     held = f"DataHub keeps {outcome.catalog_version}" if outcome.catalog_version else "never published"
+    if outcome.status == "invalid":
+        return f"spec invalid at {when}, {held}"
+    verb = "failed" if outcome.status == "error" else "denied"
     return f"{verb} {outcome.version} at {when}, {held}"
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["published", "kept", "denied", "error"]
+Status = Literal["published", "kept", "denied", "error", "invalid"]
 # Report entries the summary already tells in its own words.
 _TOLD_FAILURES = {"Data product denied by policy", "Invalid mesh spec", "Data product could not be processed"}
 _TOLD_WARNINGS = {"Policy warnings", "Quality checks could not run", "Mesh spec warning"}
@@ -112,7 +112,7 @@ class RunSummary(BaseModel):
 
     def kept_unloadable_product(self, name: str, published: Any) -> None:
         self.kept_unloadable.append(ProductOutcome(
-            name=name, version=published.version, status="kept", decided_at=_now(), catalog_version=published.version,
+            name=name, version=published.version, status="invalid", decided_at=_now(), catalog_version=published.version,
             reasons=[f"its spec {published.source_file} is invalid (see Invalid specs)"],
         ))
 
@@ -176,7 +176,7 @@ def summary_lines(s: RunSummary, json_path: Optional[str]) -> List[str]:
     lines = [
         f"datahub-mesh: {s.products_total + len(s.kept_unloadable)} products: {len(published)} published, "
         f"{len(kept)} kept at the version DataHub holds, {len(never)} denied and never published, "
-        f"{len(s.invalid)} spec problems, {len(warned)} with warnings",
+        f"{_n(len(s.invalid), 'spec problem')}, {len(warned)} with warnings",
     ]
     if published:
         lines.append(f"Published ({len(published)}):")
@@ -193,10 +193,10 @@ def summary_lines(s: RunSummary, json_path: Optional[str]) -> List[str]:
                 lines.append(f"  {o.label}{held}")
                 lines += [f"    - {r}" for r in o.reasons]
     if s.invalid:
-        lines.append(f"Invalid specs ({len(s.invalid)} problems, fix them and run again):")
+        lines.append(f"Invalid specs ({_n(len(s.invalid), 'problem')}, fix them and run again):")
         lines += [f"  {p}" for p in s.invalid]
     if warned or s.spec_warnings:
-        lines.append(f"Warned ({len(warned)} products, {len(s.spec_warnings)} spec warnings):")
+        lines.append(f"Warned ({_n(len(warned), 'product')}, {_n(len(s.spec_warnings), 'spec warning')}):")
         lines += [f"  {o.label}: {w}" for o in warned for w in o.warnings]
         lines += [f"  {w}" for w in s.spec_warnings]
     if failed_checks:
@@ -214,6 +214,10 @@ def summary_lines(s: RunSummary, json_path: Optional[str]) -> List[str]:
 def _quoted(check: CheckOutcome, outcome: ProductOutcome) -> bool:
     """A check whose words a denial reason above already quotes is named without repeating them."""
     return bool(check.message) and any(check.message in reason for reason in outcome.reasons) and outcome.status != "published"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _past(outcome: str) -> str:

@@ -162,7 +162,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         try:
             yield from workunits
         except Exception as e:
-            self.report.failure(title="Data product could not be processed", message=str(e), context=name, exc=e, log=False)
+            self.report.failure(title="Data product could not be processed", message=str(e), context=name, exc=e)
             previous = self.published.products.get(name)
             self.run_summary.product_failed(name, str(e), previous)
             if previous is not None:

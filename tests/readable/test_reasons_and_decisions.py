@@ -119,3 +119,19 @@ def test_show_tells_the_denial_and_the_version_datahub_holds(two_runs):
     assert never.stdout.splitlines()[0] == "ledger 1.0.0  (not in DataHub)"
     assert "latest decision: denied 1.0.0 at" in never.stdout and "never published" in never.stdout
     assert "[pii]" in never.stdout
+
+
+def test_a_broken_spec_keeps_its_published_version_and_says_why(two_runs):
+    """Runs last: a third run where the orders spec no longer loads."""
+    mesh, home, _, _ = two_runs
+    (mesh.specs / "sales" / "orders" / "product.yaml").write_text("product: [unclosed\n")
+    third = mesh.ingest(home)
+    last_screen = tail(third.stdout)
+    kept = last_screen[last_screen.index("Kept: not published, DataHub keeps the version it holds (1):"):]
+    assert kept.splitlines()[1:3] == ["  orders 1.0.0 (DataHub keeps 1.0.0)",
+                                      "    - its spec sales/orders/product.yaml is invalid (see Invalid specs)"]
+    assert re.search(r"^Invalid specs \(1 problem, fix them and run again\):\n  sales/orders/product\.yaml:\d+: invalid YAML",
+                     last_screen, re.M), last_screen
+    listed = mesh.cli("products", "--db", str(mesh.state / "lite.db"), home=home)
+    assert re.search(r"^orders\s+1\.0\.0\s+sales\s+spec invalid at \S+Z, DataHub keeps 1\.0\.0", listed.stdout, re.M), \
+        listed.stdout
