@@ -145,10 +145,10 @@ def _show(args: argparse.Namespace) -> int:
     last_run = _last_run(args)
     matches = [p for p in catalog.find(include_removed=True) if p.name == args.product]
     decided = last_run.decided(args.product) if last_run else None
-    if not matches and decided is None:
-        print(f"no data product named {args.product!r} in {args.db} or in the last run's summary", file=sys.stderr)
-        return 1
     if not matches:
+        if decided is None:
+            print(f"no data product named {args.product!r} in {args.db} or in the last run's summary", file=sys.stderr)
+            return 1
         print(f"{decided.name} {decided.version}  (not in DataHub)")
         print(f"  domain: {decided.domain}")
         for line in decision_lines(decided):

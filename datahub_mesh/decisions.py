@@ -18,8 +18,8 @@ def decision_text(outcome: Optional[ProductOutcome], entry: Optional[ProductEntr
         return f"{status} (no run summary)" if status else "unknown (no run summary)"
     when = outcome.decided_at
     if outcome.status == "published":
-        status = entry.properties.get("policy_status") if entry else None
-        return f"published at {when}{f', {status}' if status else ''}"
+        policy = entry.properties.get("policy_status", "") if entry else ""
+        return f"published at {when}{f', {policy}' if policy else ''}"
     held = f"DataHub keeps {outcome.catalog_version}" if outcome.catalog_version else "never published"
     if outcome.status == "invalid":
         return f"spec invalid at {when}, {held}"

@@ -119,6 +119,10 @@ def test_show_tells_the_denial_and_the_version_datahub_holds(two_runs):
     assert never.stdout.splitlines()[0] == "ledger 1.0.0  (not in DataHub)"
     assert "latest decision: denied 1.0.0 at" in never.stdout and "never published" in never.stdout
     assert "[pii]" in never.stdout
+    unknown = mesh.cli("show", "nosuch", "--db", str(mesh.state / "lite.db"), home=home)
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert unknown.stderr.strip() == (f"no data product named 'nosuch' in {mesh.state / 'lite.db'} "
+                                      "or in the last run's summary")
 
 
 def test_a_broken_spec_keeps_its_published_version_and_says_why(two_runs):
