@@ -178,34 +178,36 @@ def summary_lines(s: RunSummary, json_path: Optional[str]) -> List[str]:
         f"{len(kept)} kept at the version DataHub holds, {len(never)} denied and never published, "
         f"{_n(len(s.invalid), 'spec problem')}, {len(warned)} with warnings",
     ]
-    if published:
+    if len(published) > _LIST_LIMIT:
+        # Each was named by its progress line; the products that need attention come below.
+        lines.append(f"Published ({len(published)}): each listed in the run summary JSON")
+    elif published:
         lines.append(f"Published ({len(published)}):")
-        if len(published) > _LIST_LIMIT:
-            lines += _wrapped(", ".join(o.label for o in published))
-        else:
-            lines += [f"  {o.label}: {o.checks_passed}/{o.checks_total} checks passed" for o in published]
+        lines += [f"  {o.label}: {o.checks_passed}/{o.checks_total} checks passed" for o in published]
     for title, group in (("Kept: not published, DataHub keeps the version it holds", kept),
                          ("Denied: not published, nothing in DataHub", never)):
         if group:
             lines.append(f"{title} ({len(group)}):")
+            # Every product is named; in a long list only its first reasons are (the JSON has them all).
+            reasons_shown = None if len(group) <= _LIST_LIMIT // 2 else 1
             for o in group:
                 held = f" (DataHub keeps {o.catalog_version})" if o.catalog_version else ""
                 lines.append(f"  {o.label}{held}")
-                lines += [f"    - {r}" for r in o.reasons]
+                lines += _capped([f"    - {r}" for r in o.reasons], reasons_shown, "reasons", indent="    ")
     if s.invalid:
         lines.append(f"Invalid specs ({_n(len(s.invalid), 'problem')}, fix them and run again):")
         lines += [f"  {p}" for p in s.invalid]
     if warned or s.spec_warnings:
         lines.append(f"Warned ({_n(len(warned), 'product')}, {_n(len(s.spec_warnings), 'spec warning')}):")
-        lines += [f"  {o.label}: {w}" for o in warned for w in o.warnings]
-        lines += [f"  {w}" for w in s.spec_warnings]
+        lines += _capped([f"  {o.label}: {w}" for o in warned for w in o.warnings] + [f"  {w}" for w in s.spec_warnings],
+                         _LIST_LIMIT, "warnings")
     if failed_checks:
         lines.append(f"Checks failed or errored ({len(failed_checks)}):")
-        lines += [f"  {c.name} ({c.severity}) {_past(c.outcome)}" + ("" if _quoted(c, o) else f": {c.message}")
-                  for o, c in failed_checks]
+        lines += _capped([f"  {c.name} ({c.severity}) {_past(c.outcome)}" + ("" if _quoted(c, o) else f": {c.message}")
+                          for o, c in failed_checks], _LIST_LIMIT, "failed checks")
     if s.other_problems:
         lines.append(f"Other problems ({len(s.other_problems)}):")
-        lines += [f"  {p}" for p in s.other_problems]
+        lines += _capped([f"  {p}" for p in s.other_problems], _LIST_LIMIT, "problems")
     if json_path:
         lines.append(f"Run summary as JSON: {json_path}")
     return lines
@@ -216,18 +218,18 @@ def _quoted(check: CheckOutcome, outcome: ProductOutcome) -> bool:
     return bool(check.message) and any(check.message in reason for reason in outcome.reasons) and outcome.status != "published"
 
 
+def _capped(lines: List[str], limit: Optional[int], what: str, indent: str = "  ") -> List[str]:
+    if limit is None or len(lines) <= limit:
+        return lines
+    return lines[:limit] + [f"{indent}... {len(lines) - limit} more {what} in the run summary JSON"]
+
+
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _past(outcome: str) -> str:
     return {"fail": "failed", "error": "errored", "not_run": "did not run"}.get(outcome, outcome)
-
-
-def _wrapped(text: str, width: int = 110) -> List[str]:
-    import textwrap
-
-    return textwrap.wrap(text, width=width, initial_indent="  ", subsequent_indent="  ")
 
 
 def _checks(run: Any) -> Dict[str, Any]:
