@@ -24,6 +24,11 @@ from datahub_mesh import __version__
 from datahub_mesh.cli_manners import UsageError, exit_codes, user_mistakes
 
 DEFAULT_DB = ".datahub-mesh/lite.db"
+CATALOG_HELP = {
+    "domains": "list the domains and their products, from the embedded DataHub Lite store",
+    "products": "list data products with the last run's decision on each (published, denied, kept)",
+    "show": "one data product: its latest decision and reasons, properties, datasets and lineage",
+}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -53,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_validate)
 
     for name, func in (("domains", _domains), ("products", _products), ("show", _show)):
-        p = sub.add_parser(name, help=f"{name} in the embedded DataHub Lite store", epilog=exit_codes(name))
+        p = sub.add_parser(name, help=CATALOG_HELP[name], description=CATALOG_HELP[name], epilog=exit_codes(name))
         p.add_argument("--db", type=Path, default=Path(DEFAULT_DB), help=f"DataHub Lite file (default {DEFAULT_DB})")
         p.add_argument("--run-summary", type=Path, default=None,
                        help="the last run's summary JSON (default: last-run.json beside the --db file)")
