@@ -34,7 +34,6 @@ system-test-deps:
 	else echo "skipping apt packages (need root + apt-get): docker-compose, chromium, postgresql"; fi
 
 demo: setup
-	$(PY) examples/generate_data.py
 	$(VENV)/bin/datahub ingest -c recipes/mesh.yml; status=$$?; \
 	  $(VENV)/bin/datahub-mesh domains; \
 	  echo "exit status of datahub ingest: $$status (non-zero: some product was denied or invalid, see the report above)"

@@ -72,6 +72,12 @@ class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataR
         "denied product keeps) is kept in the stateful-ingestion checkpoint. A file left here by an earlier "
         "version is read once, when the checkpoint has no such state yet, and never written.",
     )
+    run_summary_path: Optional[str] = Field(
+        default=None,
+        description="Where the run's outcome is written as JSON: each product published, kept at the version "
+        "DataHub holds, or denied, with reasons and failed checks. `datahub-mesh products` and `show` read it. "
+        "Default: last-run.json in the folder of `published_state_path` (.datahub-mesh/last-run.json).",
+    )
     preserve_ui_edits: Optional[bool] = Field(
         default=None,
         description="Send what people can edit in the DataHub UI (owners, tags, structured properties, data "

@@ -35,6 +35,7 @@ from datahub_mesh.policy.input import governance_data, policy_input
 from datahub_mesh.preflight import check_recipe
 from datahub_mesh.published import PublishedProduct, snapshot_from_datahub
 from datahub_mesh.selection import Selection
+from datahub_mesh.run_summary import RunSummary
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh
 from datahub_mesh.state import PublishedStateHandler, load_legacy_file, prune, use_atomic_file_checkpoints
@@ -70,6 +71,13 @@ class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
             name = {"pass": "checks_passed", "fail": "checks_failed", "error": "checks_errored"}.get(outcome, "checks_not_run")
             setattr(self, name, getattr(self, name) + 1)
 
+    def as_string(self, sample_caps: Optional[Dict[str, int]] = None) -> str:
+        """The run summary (every product's outcome), not a dump of counters: it is the last screen a user reads."""
+        summary = getattr(self, "_run_summary", None)
+        if summary is None:
+            return super().as_string(sample_caps)
+        return summary.text(getattr(self, "_run_summary_path", None), report=self)
+
 
 @platform_name("Data Mesh", id="datahub-mesh")
 @config_class(DataHubMeshSourceConfig)
@@ -101,6 +109,9 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.published_state = PublishedStateHandler(self.state_provider, ctx.pipeline_name, ctx.run_id, self.report)
         self.published = self.published_state.load()
         load_legacy_file(self.published, config.published_state_path, self.report)
+        self.run_summary = RunSummary(run_id=ctx.run_id, mesh=config.path, started_at=_utc_now())
+        self.run_summary_path = Path(config.run_summary_path or _beside_legacy_state(config, "last-run.json"))
+        self.report._run_summary, self.report._run_summary_path = self.run_summary, str(self.run_summary_path)
 
     @classmethod
     def create(cls, config_dict: dict, ctx: PipelineContext) -> "DataHubMeshSource":
@@ -147,6 +158,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
                 gate.close()
         kept = self._keep_unloadable_products(loaded)
         prune(self.published, keep=set(selected) | kept, counted=set(selected))
+        if not (self.ctx.dry_run_mode or self.ctx.preview_mode):
+            self.run_summary.finish(self.run_summary_path, self.report)
 
     def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
         run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)
@@ -160,6 +173,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             yield from self._publish(mesh, run)
         else:
             yield from self._keep_previous(run)
+        self.run_summary.product_decided(run, verdict, self.published.products.get(product.name))
 
     def _isolated(self, name: str, workunits: Iterable[MetadataWorkUnit]) -> Iterable[MetadataWorkUnit]:
         """An unexpected error in one product must not stop the others, nor remove what it published."""
@@ -168,6 +182,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         except Exception as e:
             self.report.failure(title="Data product could not be processed", message=str(e), context=name, exc=e)
             previous = self.published.products.get(name)
+            self.run_summary.product_failed(name, str(e), previous)
             if previous is not None:
                 self._keep_in_state(previous.urns)
 
@@ -184,6 +199,10 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         for problem in loaded.problems:
             self.report.failure(title="Invalid mesh spec", message=problem.message,
                                 context=f"{problem.file}:{problem.line or '?'} {problem.field}".strip(), log=False)
+        for problem in loaded.warnings:
+            self.report.warning(title="Mesh spec warning", message=problem.message,
+                                context=f"{problem.file}:{problem.line or '?'} {problem.field}".strip(), log=False)
+        self.run_summary.loaded(loaded, root)
         return loaded
 
     def _run_quality(self, run: ProductRun, quality) -> None:
@@ -194,7 +213,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         run.results = {r.check_id: r for r in result.results}
         run.profiles = dict(result.profile)
         if result.error:
-            self.report.warning(title="Quality checks could not run", message=result.error, context=run.product.name)
+            self.run_summary.quality_errors[run.product.name] = result.error
+            self.report.warning(title="Quality checks could not run", message=result.error, context=run.product.name, log=False)
         counts = {port: p.row_count for port, p in result.profile.items() if p.row_count is not None}
         if counts:
             self.published.row_counts[run.product.name] = counts
@@ -240,7 +260,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             self.report.warning(title="Policy denial not enforced (policy.mode: warn)", message="; ".join(reasons), context=name)
         if verdict.warn:
             self.report.products_with_policy_warnings += 1
-            self.report.warning(title="Policy warnings", context=name,
+            self.report.warning(title="Policy warnings", context=name, log=False,
                                 message="; ".join(f"[{w['policy']}] {w['message']}" for w in verdict.warn))
 
     # --- emission --------------------------------------------------------------------------
@@ -284,6 +304,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
                 if name not in loaded.mesh.products:
                     self.report.products_kept_unchanged += 1
                     self._keep_in_state(self.published.products[name].urns)
+                    self.run_summary.kept_unloadable_product(name, self.published.products[name])
                     kept.add(name)
         return kept
 
@@ -307,6 +328,14 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             return str(Path(file).resolve().relative_to(Path(self.config.path).resolve()))
         except ValueError:
             return str(file)
+
+
+def _utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _beside_legacy_state(config: DataHubMeshSourceConfig, name: str) -> Path:
+    return Path(config.published_state_path or ".datahub-mesh/published.json").parent / name
 
 
 def _merges_edits(config: DataHubMeshSourceConfig, ctx: PipelineContext) -> bool:

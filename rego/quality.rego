@@ -22,10 +22,16 @@ deny contains msg if {
 	check.severity == "critical"
 	check.outcome in failed_outcomes
 	msg := sprintf(
-		"critical quality check %s%s %s (measured value: %s): fix the data or the check before publishing",
-		[lib.show(lib.get(check, "name")), column_text(check), outcome_text[check.outcome], lib.show(lib.get(check, "value"))],
+		"critical quality check %s%s %s%s",
+		[lib.show(lib.get(check, "name")), column_text(check), outcome_text[check.outcome], measured_text(check)],
 	)
 }
+
+# The check's own words (what was measured against what was expected) when the quality stage gave them.
+measured_text(check) := sprintf(": %s (fix the data or the check before publishing)", [check.message]) if {
+	is_string(check.message)
+	check.message != ""
+} else := sprintf(" (measured value: %s): fix the data or the check before publishing", [lib.show(lib.get(check, "value"))])
 
 warn contains msg if {
 	count(checks) == 0

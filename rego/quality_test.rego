@@ -15,6 +15,14 @@ test_failed_critical_check_is_denied_with_its_value if {
 	quality.deny == {`critical quality check "order_id_not_null" on column order_id failed (measured value: 42): fix the data or the check before publishing`} with input as {"checks": [failed]}
 }
 
+test_failed_critical_check_is_denied_in_the_checks_own_words if {
+	failed := {
+		"name": "customers/freshness/updated_at", "kind": "freshness", "column": "updated_at", "severity": "critical",
+		"outcome": "fail", "value": 182.5, "message": "data is 182.5 hours old (newest updated_at: 2026-11-23T11:58:00); limit 24 hours",
+	}
+	quality.deny == {`critical quality check "customers/freshness/updated_at" on column updated_at failed: data is 182.5 hours old (newest updated_at: 2026-11-23T11:58:00); limit 24 hours (fix the data or the check before publishing)`} with input as {"checks": [failed]}
+}
+
 test_errored_critical_check_is_denied if {
 	errored := {"name": "row_count", "kind": "row_count", "severity": "critical", "outcome": "error", "value": null}
 	quality.deny == {`critical quality check "row_count" errored (measured value: null): fix the data or the check before publishing`} with input as {"checks": [errored]}

@@ -100,7 +100,8 @@ def _column(row: Dict, label_key: str, series: Series, x: float, bar_w: float, b
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{height:.1f}" fill="{COLOURS[key]}">'
                 f'<title>{esc(row[label_key])}: {row[key]} {esc(label)}</title></rect>'
             )
-    if total and show_total:
+    if show_total:
+        # A column of zero still says so, on the baseline where its bar would start.
         parts.append(
             f'<text class="value" x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}" font-size="11" text-anchor="middle" '
             f'fill="{LABEL_COLOUR}">{total}</text>'

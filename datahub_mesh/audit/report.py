@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
+from datahub_mesh.audit.breaks import breakable
 from datahub_mesh.audit.charts import esc, horizontal_bars, stacked_columns
 from datahub_mesh.audit.integrity import BROKEN, INTACT
 
@@ -46,9 +47,10 @@ table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; font-size: 13
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f5f7f9; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-code { font-size: 12px; word-break: break-all; }
+code { font-size: 12px; overflow-wrap: anywhere; }
+td { overflow-wrap: anywhere; }
+.banner p { overflow-wrap: anywhere; }
 td[data-field="timestamp"], td[data-field$="_at"], td[data-field$="_seen"] { white-space: nowrap; }
-td[data-field="source"], td[data-field="where"], td[data-field="file"] { word-break: break-all; }
 .status-broken, .status-still { color: var(--bad); font-weight: 600; }
 .status-intact, .status-compliant { color: var(--ok); font-weight: 600; }
 details { margin: 4px 0; } summary { cursor: pointer; }
@@ -64,7 +66,12 @@ details { margin: 4px 0; } summary { cursor: pointer; }
 def cell(field: str, value: Any, numeric: bool = False, css: str = "") -> str:
     classes = " ".join(c for c in ("num" if numeric else "", css) if c)
     attribute = f' class="{classes}"' if classes else ""
-    return f'<td data-field="{esc(field)}"{attribute}>{esc("—" if value is None else value)}</td>'
+    shown = breakable(value) if field in IDENTIFIER_FIELDS and value is not None else esc("—" if value is None else value)
+    return f'<td data-field="{esc(field)}"{attribute}>{shown}</td>'
+
+
+# Long single words (ids, hashes, paths) that may wrap only at separators or between groups of characters.
+IDENTIFIER_FIELDS = {"decision_id", "revision", "source", "where", "file", "other_paths"}
 
 
 NUMERIC_CLASS = ' class="num"'
@@ -131,7 +138,7 @@ def _chain_banner(item: Dict[str, Any]) -> str:
     return (
         f'<section class="banner broken" role="alert" data-integrity="broken" data-file="{esc(item["file"])}" '
         f'data-line="{first["line"]}"><h2>Chain broken at line {first["line"]}</h2>'
-        f'<p>{esc(item["file"])}, line {first["line"]}, decision {esc(first["decision_id"] or "(none)")}: '
+        f'<p>{breakable(item["file"])}, line {first["line"]}, decision {breakable(first["decision_id"] or "(none)")}: '
         f'{esc(BREAK_LABELS[first["kind"]])}.</p><p>{esc(first["detail"])}.</p>'
         + (f"<p>{plural(more, 'further break')} in this file, listed under Tamper evidence.</p>"
            if more > 0 else "")

@@ -58,6 +58,7 @@ def check_documents(checks: List[ContractCheck], results: Dict[str, Any]) -> Lis
             "name": check.id, "kind": check.kind, "column": check.column, "severity": check.severity,
             "outcome": result.outcome if result else "not_run",
             "value": result.value if result else None,
+            "message": result.message if result else "",
         })
     return docs
 

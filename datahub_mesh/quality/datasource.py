@@ -35,6 +35,7 @@ import duckdb
 import yaml
 
 from datahub_mesh.quality.models import SECRET_REFERENCE, QualityConfig
+from datahub_mesh.quality.sample_time import shift_seconds, shifted_sql
 from datahub_mesh.quality.scan import DATA_SOURCE_NAME, measure_schemas
 from datahub_mesh.quality.secrets import register_secrets, reveal, secret_values
 from datahub_mesh.quality.warehouse import WAREHOUSE_SESSIONS
@@ -101,6 +102,8 @@ def _sql_string(text: str) -> str:
 
 class DuckDBSource:
     """Every output port of the mesh as a view in one in-memory DuckDB connection."""
+
+    time_shift = None  # sample data read relative to now: see quality/sample_time.py
 
     def __init__(self, mesh: Mesh, base_dir: Path, overrides: Dict[str, str]):
         self.mesh = mesh
@@ -175,7 +178,7 @@ class DuckDBSource:
         if not port.location:
             return Located(error=f"port '{port.name}' declares no location")
         try:
-            source_sql = self._source_sql(port)
+            source_sql = shifted_sql(self.connection, self._source_sql(port), self.time_shift)
             self.connection.execute(f'CREATE OR REPLACE VIEW "{view}" AS SELECT * FROM {source_sql}')
         except _NoData as e:
             return Located(error=str(e))
@@ -452,7 +455,9 @@ class _Redact(logging.Filter):
 
 def data_source_for(config: QualityConfig, mesh: Mesh, base_dir: Path):
     if config.data_source is None:
-        return DuckDBSource(mesh, base_dir, config.location_overrides)
+        source = DuckDBSource(mesh, base_dir, config.location_overrides)
+        source.time_shift = shift_seconds(config.sample_data_as_of)
+        return source
     return ConfiguredSource(config.data_source, config.location_overrides, base_dir, config.statement_timeout_seconds)
 
 

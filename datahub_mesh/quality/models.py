@@ -1,6 +1,7 @@
 """Configuration and results of the quality stage."""
 
 import re
+from datetime import datetime
 from typing import Any, Dict, List, Literal, Optional
 
 from datahub.configuration.common import ConfigModel
@@ -33,6 +34,14 @@ class QualityConfig(ConfigModel):
             "Rewrites port locations by prefix before reading them (longest prefix wins), e.g. "
             "{'s3://data-products/': 'examples/mesh/data/'}. Relative results are resolved against the "
             "directory the caller passes (usually the recipe's)."
+        ),
+    )
+    sample_data_as_of: Optional[datetime] = Field(
+        default=None,
+        description=(
+            "Example and test data only: the instant (UTC) the sample data was written. Timestamps read with "
+            "DuckDB are moved forward by the time since then (dates by whole days), so the data is as fresh "
+            "on any day as when it was written. Never set it for real data."
         ),
     )
     scan_timeout_seconds: Optional[float] = Field(

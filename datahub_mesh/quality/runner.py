@@ -12,6 +12,7 @@ import yaml
 from datahub_mesh.checks import ContractCheck, check_column
 from datahub_mesh.quality.datasource import DataUnavailable, data_source_for
 from datahub_mesh.quality.models import CheckResult, PortProfile, ProductQuality, QualityConfig, SodaclCheck
+from datahub_mesh.quality.reasons import contract_message
 from datahub_mesh.quality.scan import ScanFailed, ScanOutput, SodaOutcome, run_scan
 from datahub_mesh.quality.sodacl import (
     PART_SEPARATOR, PROFILE_PREFIX, VALUE_PART, CompiledCheck, TableSchema, compile_check, profile_checks, render,
@@ -172,7 +173,7 @@ def _contract_result(compiled: CompiledCheck, output: ScanOutput, profile: PortP
     failed = any(p.outcome in ("fail", "warn") for p in deciding)
     value, failing_rows, measured = _MEASURES[check.kind](check, parts)
     outcome = "fail" if failed else "pass"
-    message = f"{measured}; expected {check.description}"
+    message = contract_message(check, value, measured, parts)
     return CheckResult(outcome=outcome, value=value, failing_rows=failing_rows, message=message, **base)
 
 

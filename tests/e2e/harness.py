@@ -47,7 +47,8 @@ class Workspace:
         self.runs = 0
 
     def generate_data(self) -> None:
-        subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(self.mesh / "data")],
+        subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(self.mesh / "data"),
+                        "--as-of", "now"],
                        check=True, capture_output=True)
 
     @property

@@ -25,12 +25,14 @@ def test_products_are_found_by_name_tag_and_domain_on_a_fresh_home(workspace, tm
     db = str(workspace.lite_file)
     by_tag = _cli("products", "--db", db, "--tag", "pii", home=home, cwd=workspace.root)
     assert by_tag.returncode == 0, by_tag.stderr
-    assert [line.split("\t")[0] for line in by_tag.stdout.splitlines()] == ["customer-360", "customers"]
+    assert [line.split()[0] for line in by_tag.stdout.splitlines()[1:]] == ["customer-360", "customers"]
     by_domain = _cli("products", "--db", db, "--domain", "marketing", home=home, cwd=workspace.root)
-    assert [line.split("\t")[0] for line in by_domain.stdout.splitlines()] == [
+    assert [line.split()[0] for line in by_domain.stdout.splitlines()[1:]] == [
         "campaign_performance", "customer-360", "lead_attribution"]
     by_name = _cli("products", "--db", db, "--name", "ORDERS", home=home, cwd=workspace.root)
-    assert by_name.stdout.startswith("sales_orders_analytical\t2.1.0\tsales\tcompliant with warnings")
+    assert by_name.stdout.splitlines()[0].split() == ["NAME", "VERSION", "DOMAIN", "LATEST", "DECISION", "TAGS"]
+    assert by_name.stdout.splitlines()[1].split()[:4] == ["sales_orders_analytical", "2.1.0", "sales", "published"]
+    assert "compliant with warnings" in by_name.stdout
     domains = _cli("domains", "--db", db, home=home, cwd=workspace.root)
     assert "customer-intelligence (in marketing): customer-360" in domains.stdout
     assert "finance: general_ledger" in domains.stdout  # accounts_receivable was denied

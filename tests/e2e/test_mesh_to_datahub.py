@@ -140,8 +140,8 @@ def test_datahub_ingest_cli_exits_non_zero_when_a_product_is_denied(workspace):
     done = subprocess.run([sys.executable, "-m", "datahub", "ingest", "-c", str(recipe)], capture_output=True,
                           text=True, cwd=workspace.root)
     assert done.returncode != 0
-    assert "Data product denied by policy" in done.stdout + done.stderr
-    assert "accounts_receivable" in done.stdout + done.stderr
+    assert "Denied: not published, nothing in DataHub (1):\n  finance/accounts_receivable" in done.stdout
+    assert "[pii] product holds PII (accounts_receivable.customer_email)" in done.stdout
 
 
 def test_recipes_in_the_repository_are_valid_configs():
