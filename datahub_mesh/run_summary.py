@@ -249,7 +249,7 @@ def _checks(run: Any) -> Dict[str, Any]:
 def _other_problems(report: Any, told: bool = True) -> List[str]:
     """Report entries the summary has not told in its own words (all of them with told=False)."""
     out = []
-    for level, known in (("failure", _TOLD_FAILURES), ("warning", _TOLD_WARNINGS)):
+    for level, known in (("failure", _TOLD_FAILURES), ("warning", _TOLD_WARNINGS), ("info", set())):
         for entry in getattr(report, f"{level}s", []):
             if told and entry.title in known:
                 continue
