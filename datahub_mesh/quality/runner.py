@@ -11,8 +11,10 @@ import yaml
 
 from datahub_mesh.checks import ContractCheck, check_column
 from datahub_mesh.quality.datasource import DataUnavailable, data_source_for
+from datahub_mesh.quality.duckdb_sandbox import confined_runner
 from datahub_mesh.quality.models import CheckResult, PortProfile, ProductQuality, QualityConfig, SodaclCheck
 from datahub_mesh.quality.scan import ScanFailed, ScanOutput, SodaOutcome, run_scan
+from datahub_mesh.quality.sql_guard import cap_messages
 from datahub_mesh.quality.sodacl import (
     PART_SEPARATOR, PROFILE_PREFIX, VALUE_PART, CompiledCheck, TableSchema, compile_check, profile_checks, render,
 )
@@ -44,8 +46,11 @@ class QualityRunner:
     def run(self, product: DataProduct, checks: List[ContractCheck],
             previous_row_counts: Optional[Dict[str, int]] = None) -> ProductQuality:
         """previous_row_counts: each port's row count from the previous run (for row_count_change)."""
+        if self.config.data_source is None and self._source is None:
+            with confined_runner(self, product) as confined:  # DuckDB: a locked-down connection per product
+                return confined.run(product, checks, previous_row_counts)
         quality = self._run(product, checks, previous_row_counts or {})
-        return ProductQuality.model_validate(_redact(quality.model_dump(), self.source.redact))
+        return cap_messages(ProductQuality.model_validate(_redact(quality.model_dump(), self.source.redact)))
 
     def _run(self, product: DataProduct, checks: List[ContractCheck],
              previous_row_counts: Dict[str, int]) -> ProductQuality:
