@@ -357,7 +357,8 @@ class ConfiguredSource:
         soda_logger.addFilter(log_filter)
         try:
             if self.settings["type"] == "duckdb":
-                with duckdb_session(scan, self._duckdb_connection(), timeout_seconds):
+                from datahub_mesh.quality.duckdb_sandbox import GuardedConnection  # checks run read-only SQL only
+                with duckdb_session(scan, GuardedConnection(self._duckdb_connection(), "*"), timeout_seconds):
                     yield
             else:
                 scan.add_configuration_yaml_str(self._configuration_yaml(), file_path="data source configuration")
@@ -382,6 +383,8 @@ class ConfiguredSource:
             try:
                 self._duckdb = _connect(database, read_only=bool(settings.get("read_only", False)),
                                         config=settings.get("configuration") or {})
+                from datahub_mesh.quality.duckdb_sandbox import lock_down  # no files, ATTACH or SET from checks
+                lock_down(self._duckdb)
             except duckdb.Error as e:
                 raise DataUnavailable(f"cannot open the DuckDB database: {e}") from None
         return self._duckdb

@@ -122,7 +122,8 @@ class GuardedConnection:
         try:
             check_query(sql)
         except RefusedSql as e:
-            raise duckdb.PermissionException(f"query refused in product '{self._product}': {e}") from None
+            where = f" in product '{self._product}'" if self._product != "*" else ""
+            raise duckdb.PermissionException(f"query refused{where}: {e}") from None
         self._connection.execute(sql, *args)
         return self
 
