@@ -1,28 +1,30 @@
 """Each product's checks run in their own DuckDB connection that can reach nothing but its data.
 
 The connection holds, as tables, the product's own output ports and those it may read: the ports of the
-products it declares as inputs and of the other products of its domain (a domain is one team's ground).
-Once they are loaded, external access is switched off and the configuration locked: from then on no
-file, URL, ATTACH, COPY, INSTALL/LOAD or SET is possible, whatever SQL a check sends. DuckDB 1.0 refuses
-to scan Parquet files through a view once external access is off, which is why the data is copied into
-tables first (benchmarks/bench_quality.py measures what that costs). No secret is ever created in the
-connection, so none can be read back from it.
+products it declares as inputs and of the other products of its domain (a domain is one team's ground),
+as far as the product's SQL names them. Once they are loaded, external access is switched off and the
+configuration locked: from then on no file, URL, ATTACH, COPY, INSTALL/LOAD or SET is possible, whatever
+SQL a check sends. DuckDB 1.0 refuses to scan Parquet files through a view once external access is off,
+which is why the data is copied into tables first (benchmarks/bench_confinement.py measures what that
+costs). No secret is ever created in the connection, so none can be read back from it.
 
 Every location is resolved (symlinks followed) and must lie inside the mesh root, a configured data root
 or a location_overrides target; anything else is an error for that port, naming the location.
 """
 
 import copy
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 import duckdb
 
-from datahub_mesh.quality.datasource import DuckDBSource, Located, _NoData, duckdb_session
+from datahub_mesh.quality.datasource import DuckDBSource, Located, _NoData, duckdb_session, identifier, location_name
 from datahub_mesh.quality.sql_guard import RefusedSql, cap, check_query
 from datahub_mesh.spec.models import DataProduct, Mesh, OutputPort
 
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _URL_SCHEMES = ("s3://", "gs://", "gcs://", "az://", "abfs://", "abfss://", "http://", "https://", "hf://", "r2://")
 
 
@@ -37,6 +39,29 @@ def visible_products(mesh: Mesh, product: DataProduct) -> List[str]:
     inputs = {ref.product for ref in product.inputs}
     return [name for name, other in mesh.products.items()
             if name == product.name or name in inputs or other.domain == product.domain]
+
+
+def needed_products(mesh: Mesh, product: DataProduct) -> List[str]:
+    """Of the visible products, those the product's own SQL may name (by port or location): only they
+    are copied into the product's connection. A word matching a name is enough; loading one too many
+    costs time, never correctness."""
+    words = {word.lower() for text in _sql_texts(product) for word in _WORD.findall(text)}
+    needed = []
+    for name in visible_products(mesh, product):
+        ports = mesh.products[name].outputs
+        names = {identifier(p.name).lower() for p in ports}
+        names |= {identifier(location_name(p.location)).lower() for p in ports if p.location}
+        names |= {identifier(f"{name}_{p.name}").lower() for p in ports}
+        if name == product.name or names & words:
+            needed.append(name)
+    return needed
+
+
+def _sql_texts(product: DataProduct) -> List[str]:
+    from datahub_mesh.quality.runner import product_sodacl_files  # the runner imports this module
+
+    texts = [check.query for check in product.sql_checks] + [rule.rule for rule in product.quality_rules]
+    return texts + [path.read_text(errors="replace") for path in product_sodacl_files(product)]
 
 
 def allowed_roots(mesh_root: Path, base_dir: Path, data_roots: Iterable[str], overrides: Dict[str, str]) -> List[Path]:
@@ -60,7 +85,7 @@ class ConfinedDuckDBSource(DuckDBSource):
 
     def __init__(self, mesh: Mesh, product: DataProduct, base_dir: Path, overrides: Dict[str, str],
                  roots: List[Path]):
-        visible = visible_products(mesh, product)
+        visible = needed_products(mesh, product)
         super().__init__(mesh.model_copy(update={"products": {n: mesh.products[n] for n in visible}}),
                          base_dir, overrides)
         self.product = product

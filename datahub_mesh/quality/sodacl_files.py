@@ -24,7 +24,8 @@ class RefusedFile:
     message: str
 
 
-def screen(product: DataProduct, files: List[Path], max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Tuple[List[Path], List[RefusedFile]]:
+def screen(product: DataProduct, files: List[Path],
+           max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Tuple[List[Path], List[RefusedFile]]:
     accepted, refused = [], []
     for path in files:
         problem = _problem(product, path, max_bytes)

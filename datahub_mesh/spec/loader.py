@@ -275,7 +275,8 @@ def _reference_lines(lines: LineMap) -> LineMap:
     """Only the lines the whole-mesh checks point at: a large mesh need not keep every value's line."""
     def wanted(path: tuple) -> bool:
         rest = path[1:] if path[:1] == ("product",) else path
-        return not rest or (rest[0] in _REFERENCE_KEYS and len(rest) <= 2) or (rest[-1] == "location" and len(rest) <= 3)
+        referenced = not rest or (rest[0] in _REFERENCE_KEYS and len(rest) <= 2)
+        return referenced or (rest[-1] == "location" and len(rest) <= 3)
     return {path: line for path, line in lines.items() if wanted(path)}
 
 

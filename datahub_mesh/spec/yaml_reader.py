@@ -65,7 +65,8 @@ def read_yaml(
     try:
         root = _compose(text)
     except RecursionError:
-        raise SpecError([SpecProblem(file, None, "", f"the document is nested too deeply (the limit is {MAX_DEPTH} levels)")]) from None
+        message = f"the document is nested too deeply (the limit is {MAX_DEPTH} levels)"
+        raise SpecError([SpecProblem(file, None, "", message)]) from None
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
         raise SpecError([SpecProblem(file, line, "", f"invalid YAML: {e.problem}")]) from e

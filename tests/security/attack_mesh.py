@@ -10,7 +10,6 @@
 Outside the mesh lies a marker file (and a folder of data holding it) whose content must never show up.
 """
 
-import os
 from pathlib import Path
 from typing import Dict
 
@@ -86,6 +85,3 @@ class AttackMesh:
             con.close()
         return spec_dir
 
-
-def environment() -> Dict[str, str]:
-    return {**os.environ, SECRET_ENV: SECRET}
