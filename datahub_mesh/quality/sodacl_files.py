@@ -3,10 +3,12 @@
 A file is refused, as one error result of its product, when it
 - resolves (through a symbolic link) outside the product's folder,
 - breaks the limits a spec has (size, values expanded by aliases) or cannot be parsed at all,
+- uses Soda's template syntax, through which it could read the host's environment variables,
 - asks the data source to run SQL that is not one read-only query (see sql_guard).
 A refused file is not read any further: nothing of it reaches Soda, DataHub or the logs.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Tuple
@@ -16,6 +18,10 @@ from datahub_mesh.quality.sql_guard import RefusedSql, cap, check_query, refusal
 from datahub_mesh.spec.errors import SpecError
 from datahub_mesh.spec.models import DataProduct
 from datahub_mesh.spec.yaml_reader import DEFAULT_MAX_FILE_BYTES, read_yaml
+
+
+# Soda renders SodaCL with Jinja, where ${NAME} and {% ... %} read the process's environment variables.
+_TEMPLATE = re.compile(r"\$\{(?!\s*NOW\s*\})|\{%|\{#")
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,11 @@ def _problem(product: DataProduct, path: Path, max_bytes: int) -> str:
         return f"{path.name} of product '{product.name}' is nested too deeply to be read"
     except Exception as e:  # anything the parser raises is this file's problem only
         return f"{path.name} of product '{product.name}' cannot be read: {type(e).__name__}"
+    template = _TEMPLATE.search(path.read_text(encoding="utf-8"))
+    if template:
+        return (f"{path.name} of product '{product.name}' uses Soda's template syntax ({template.group(0)}...), "
+                f"which would read the ingest host's environment variables; write the value itself "
+                f"(only ${{NOW}} is allowed)")
     for check, sql in sql_in_sodacl(document):
         try:
             check_query(sql)

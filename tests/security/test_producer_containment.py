@@ -58,6 +58,12 @@ checks for sodacl_read:
   - loot = 0:
       loot query: SELECT COUNT(*) FROM read_text('{marker}')
 """, "check 'checks.yml: loot = 0'", "table function read_text()"),
+    "sodacl_env": ("""\
+checks for sodacl_env:
+  - leak = 0:
+      name: ${{MESH_TEST_SECRET_VALUE}}
+      leak query: SELECT CAST(reverse('${{MESH_TEST_SECRET_VALUE}}') AS INTEGER)
+""", "checks.yml of product 'sodacl_env' uses Soda's template syntax", "environment variables"),
     "sodacl_fragment": ("""\
 checks for sodacl_fragment:
   - row_count > 0:
