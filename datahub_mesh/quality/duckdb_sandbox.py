@@ -92,7 +92,8 @@ class ConfinedDuckDBSource(DuckDBSource):
         self.roots = roots
 
     def session(self, scan: Any, timeout_seconds: Optional[float]):
-        return duckdb_session(scan, GuardedConnection(self.connection, self.product.name), timeout_seconds)
+        guarded: Any = GuardedConnection(self.connection, self.product.name)  # stands in for the connection
+        return duckdb_session(scan, guarded, timeout_seconds)
 
     def _register_mesh(self) -> None:
         if self._registered:
@@ -127,7 +128,7 @@ class ConfinedDuckDBSource(DuckDBSource):
         escaping = [f for f in directory.rglob("*") if f.is_symlink() and outside_roots(f, self.roots)]
         if escaping:
             raise _NoData(
-                f"{self._shown(port.location)} holds a symbolic link leaving the allowed data roots: "
+                f"{self._shown(port.location or '')} holds a symbolic link leaving the allowed data roots: "
                 f"{escaping[0].relative_to(directory)}"
             )
         return super()._directory_sql(port, directory, fmt)

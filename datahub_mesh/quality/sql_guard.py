@@ -92,12 +92,12 @@ def _syntax_tree(sql: str) -> Any:
             _parser.execute("SET lock_configuration = true")
         try:
             quoted = "'" + sql.replace("'", "''") + "'"
-            text = _parser.execute(f"SELECT json_serialize_sql({quoted})").fetchone()[0]
+            row = _parser.execute(f"SELECT json_serialize_sql({quoted})").fetchone()
         except duckdb.Error as e:
             if "Only SELECT statements" in str(e):
                 raise RefusedSql("it is not a plain SELECT query") from None
             raise RefusedSql(f"it is not valid SQL: {cap(str(e), 200)}") from None
-    tree = json.loads(text)
+    tree = json.loads(row[0] if row else "{}")
     if tree.get("error"):
         message = str(tree.get("error_message", ""))
         if "Only SELECT statements" in message:
