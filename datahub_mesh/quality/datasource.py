@@ -357,8 +357,8 @@ class ConfiguredSource:
         soda_logger.addFilter(log_filter)
         try:
             if self.settings["type"] == "duckdb":
-                from datahub_mesh.quality.duckdb_sandbox import GuardedConnection  # checks run read-only SQL only
-                with duckdb_session(scan, GuardedConnection(self._duckdb_connection(), "*"), timeout_seconds):
+                from datahub_mesh.quality.duckdb_sandbox import guarded  # checks run read-only SQL only
+                with duckdb_session(scan, guarded(self._duckdb_connection()), timeout_seconds):
                     yield
             else:
                 scan.add_configuration_yaml_str(self._configuration_yaml(), file_path="data source configuration")

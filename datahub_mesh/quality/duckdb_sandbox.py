@@ -92,8 +92,7 @@ class ConfinedDuckDBSource(DuckDBSource):
         self.roots = roots
 
     def session(self, scan: Any, timeout_seconds: Optional[float]):
-        guarded: Any = GuardedConnection(self.connection, self.product.name)  # stands in for the connection
-        return duckdb_session(scan, guarded, timeout_seconds)
+        return duckdb_session(scan, guarded(self.connection, self.product.name), timeout_seconds)
 
     def _register_mesh(self) -> None:
         if self._registered:
@@ -152,6 +151,11 @@ class GuardedConnection:
             raise duckdb.PermissionException(f"query refused{where}: {e}") from None
         self._connection.execute(sql, *args)
         return self
+
+
+def guarded(connection: duckdb.DuckDBPyConnection, product: str = "*") -> Any:
+    """The connection as Soda should use it: only single read-only queries get through."""
+    return GuardedConnection(connection, product)
 
 
 def confined_source(config: Any, mesh: Mesh, product: DataProduct, base_dir: Path) -> ConfinedDuckDBSource:
