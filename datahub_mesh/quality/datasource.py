@@ -365,7 +365,8 @@ class ConfiguredSource:
         soda_logger.addFilter(log_filter)
         try:
             if self.settings["type"] == "duckdb":
-                with duckdb_session(scan, self._duckdb_connection(), timeout_seconds):
+                from datahub_mesh.quality.duckdb_sandbox import guarded  # checks run read-only SQL only
+                with duckdb_session(scan, guarded(self._duckdb_connection()), timeout_seconds):
                     yield
             elif self.settings["type"] in WAREHOUSE_SESSIONS:
                 settings = reveal(_resolve(self.settings))
@@ -394,6 +395,8 @@ class ConfiguredSource:
             try:
                 self._duckdb = _connect(database, read_only=bool(settings.get("read_only", False)),
                                         config=settings.get("configuration") or {})
+                from datahub_mesh.quality.duckdb_sandbox import lock_down  # no files, ATTACH or SET from checks
+                lock_down(self._duckdb)
             except duckdb.Error as e:
                 raise DataUnavailable(f"cannot open the DuckDB database: {e}") from None
         return self._duckdb

@@ -44,6 +44,14 @@ class QualityConfig(ConfigModel):
             "on any day as when it was written. Never set it for real data."
         ),
     )
+    data_roots: List[str] = Field(
+        default=[],
+        description=(
+            "Folders (besides the mesh root and the location_overrides targets) where port locations may "
+            "point. A location that resolves elsewhere, through '..', an absolute path, file:// or a "
+            "symbolic link, is an error for that port. Relative entries are resolved like locations."
+        ),
+    )
     scan_timeout_seconds: Optional[float] = Field(
         default=None,
         gt=0,

@@ -11,9 +11,12 @@ import yaml
 
 from datahub_mesh.checks import ContractCheck, check_column
 from datahub_mesh.quality.datasource import DataUnavailable, data_source_for
+from datahub_mesh.quality.duckdb_sandbox import confined_runner
 from datahub_mesh.quality.models import CheckResult, PortProfile, ProductQuality, QualityConfig, SodaclCheck
 from datahub_mesh.quality.reasons import contract_message
 from datahub_mesh.quality.scan import ScanFailed, ScanOutput, SodaOutcome, run_scan
+from datahub_mesh.quality import sodacl_files
+from datahub_mesh.quality.sql_guard import cap_messages
 from datahub_mesh.quality.sodacl import (
     PART_SEPARATOR, PROFILE_PREFIX, VALUE_PART, CompiledCheck, TableSchema, compile_check, profile_checks, render,
 )
@@ -45,8 +48,13 @@ class QualityRunner:
     def run(self, product: DataProduct, checks: List[ContractCheck],
             previous_row_counts: Optional[Dict[str, int]] = None) -> ProductQuality:
         """previous_row_counts: each port's row count from the previous run (for row_count_change)."""
+        if self.config.data_source is None and self._source is None:
+            with confined_runner(self, product) as confined:  # DuckDB: a locked-down connection per product
+                return confined.run(product, checks, previous_row_counts)
         quality = self._run(product, checks, previous_row_counts or {})
-        return ProductQuality.model_validate(_redact(quality.model_dump(), self.source.redact))
+        if self.config.enabled and self.config.run_product_sodacl:
+            quality = sodacl_files.with_refused(product, quality, refused_sodacl_files(product))
+        return cap_messages(ProductQuality.model_validate(_redact(quality.model_dump(), self.source.redact)))
 
     def _run(self, product: DataProduct, checks: List[ContractCheck],
              previous_row_counts: Dict[str, int]) -> ProductQuality:
@@ -149,6 +157,14 @@ def _redact(value: Any, redact: Callable[[str], str]) -> Any:
 
 
 def product_sodacl_files(product: DataProduct) -> List[Path]:
+    return sodacl_files.screen(product, _sodacl_candidates(product))[0]
+
+
+def refused_sodacl_files(product: DataProduct) -> List[sodacl_files.RefusedFile]:
+    return sodacl_files.screen(product, _sodacl_candidates(product))[1]
+
+
+def _sodacl_candidates(product: DataProduct) -> List[Path]:
     folder = product.source.file.parent
     files = [folder / name for name in SODACL_FILE_NAMES]
     files += [path for pattern in SODACL_FILE_PATTERNS for path in folder.glob(pattern)]

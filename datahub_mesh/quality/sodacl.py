@@ -30,6 +30,7 @@ from typing import Any, Dict, Iterable, List, Optional
 import yaml
 
 from datahub_mesh.checks import ContractCheck, check_column
+from datahub_mesh.quality.sql_guard import RefusedSql, check_query, refusal
 
 PART_SEPARATOR = "#"
 VALUE_PART = "value"  # a part that reports a value but does not decide the outcome
@@ -78,7 +79,25 @@ def compile_check(check: ContractCheck, schema: TableSchema) -> CompiledCheck:
         # Soda computes a table's column metrics in one query; a missing column would fail them all.
         error = f"column {', '.join(missing)} not found in {schema.table} (columns: {', '.join(schema.columns)})"
         return CompiledCheck(check, [], definition, error)
+    refused = _refused_sql(check, schema)
+    if refused:
+        return CompiledCheck(check, [], definition, refused)
     return CompiledCheck(check, soda_checks, definition)
+
+
+def _refused_sql(check: ContractCheck, schema: TableSchema) -> Optional[str]:
+    """A contract's own SQL must be one read-only query; checked before anything runs."""
+    if check.kind == "sql_metric":
+        sql = check.params["query"]
+    elif check.kind == "sql_condition":
+        sql = _condition_query(schema.table, check.params["condition"])
+    else:
+        return None
+    try:
+        check_query(sql)
+    except RefusedSql as e:
+        return refusal(check.product, check.id, str(e))
+    return None
 
 
 def referenced_columns(check: ContractCheck) -> List[str]:
@@ -226,9 +245,13 @@ def _sql_metric(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
 
 def _sql_condition(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     metric = _metric_name("violations", check.id.rsplit("/", 1)[-1])
-    query = f"SELECT COUNT(*) FROM {schema.table} WHERE NOT ({check.params['condition']})"
+    query = _condition_query(schema.table, check.params["condition"])
     return [SodaCheck(check.id, schema.table, metric,
                       {**_named(check.id), f"{metric} query": jinja_literal(query, renderings=2), "fail": "when > 0"})]
+
+
+def _condition_query(table: str, condition: str) -> str:
+    return f"SELECT COUNT(*) FROM {table} WHERE NOT ({condition})"
 
 
 def _row_count_change(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
+MAX_MESSAGE_CHARS = 500
+
 
 @dataclass(frozen=True)
 class SpecProblem:
@@ -11,6 +13,11 @@ class SpecProblem:
     line: Optional[int]
     field: str
     message: str
+
+    def __post_init__(self) -> None:
+        # a message may quote the file; it goes to logs and the catalog's report, so only an excerpt
+        if len(self.message) > MAX_MESSAGE_CHARS:
+            object.__setattr__(self, "message", self.message[: MAX_MESSAGE_CHARS - 3] + "...")
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else f"{self.file}"

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple, Type
 
 from pydantic import BaseModel, ValidationError
 
+from datahub_mesh.spec import boundaries
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.errors import SpecError, SpecProblem
 from datahub_mesh.spec.formats import DataProductFile, DomainsFile, ProductFile, Strict
@@ -37,6 +38,7 @@ def load_mesh(root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LoadR
         raise FileNotFoundError(f"mesh root {root} is not a directory")
     result = LoadResult(mesh=m.Mesh(root=root))
     loader = _Loader(result, max_file_bytes)
+    loader.root = root
     loader.load_domains(root / DOMAINS_FILE)
     loader.load_governance(root / GOVERNANCE_FILE)
     for file in find_product_files(root):
@@ -121,15 +123,30 @@ class _Loader:
         self.result = result
         self.max_file_bytes = max_file_bytes
         self.product_lines: Dict[str, Tuple[Path, LineMap]] = {}
+        self.root: Optional[Path] = None
         self.failed_names: set = set()
 
     def _read(self, file: Path, model: Type[BaseModel]) -> Optional[Any]:
         try:
-            data, lines = read_yaml(file, self.max_file_bytes)
+            data, lines = self._read_yaml(file)
             return validate(file, data, lines, model), lines
         except SpecError as e:
             self._failed(file, e.problems)
             return None
+
+    def _read_yaml(self, file: Path) -> Tuple[Any, LineMap]:
+        """Any file that leaves the mesh or that the parser chokes on is a problem of that file only."""
+        outside = boundaries.outside_root(file, self.root) if self.root is not None else None
+        if outside:
+            raise SpecError([outside])
+        try:
+            return read_yaml(file, self.max_file_bytes)
+        except SpecError:
+            raise
+        except RecursionError:
+            raise SpecError([SpecProblem(file, None, "", "the document is nested too deeply to be read")]) from None
+        except Exception as e:
+            raise SpecError([SpecProblem(file, None, "", f"the file cannot be read ({type(e).__name__})")]) from None
 
     def _failed(self, file: Path, problems: List[SpecProblem]) -> None:
         self.result.problems.extend(problems)
@@ -164,7 +181,7 @@ class _Loader:
 
     def load_product(self, file: Path) -> None:
         try:
-            data, lines = read_yaml(file, self.max_file_bytes)
+            data, lines = self._read_yaml(file)
         except SpecError as e:
             self._failed(file, e.problems)
             return
@@ -190,6 +207,8 @@ class _Loader:
         """
         mesh = self.result.mesh
         failing = {name: self._reference_problems(p) for name, p in mesh.products.items()}
+        for name, problems in boundaries.duplicate_locations(mesh.products, self.product_lines).items():
+            failing[name] = failing[name] + problems
         for name, problems in sorted(failing.items()):
             if problems:
                 self._failed(mesh.products.pop(name).source.file, problems)
@@ -256,7 +275,8 @@ def _reference_lines(lines: LineMap) -> LineMap:
     """Only the lines the whole-mesh checks point at: a large mesh need not keep every value's line."""
     def wanted(path: tuple) -> bool:
         rest = path[1:] if path[:1] == ("product",) else path
-        return not rest or (rest[0] in _REFERENCE_KEYS and len(rest) <= 2)
+        referenced = not rest or (rest[0] in _REFERENCE_KEYS and len(rest) <= 2)
+        return referenced or (rest[-1] == "location" and len(rest) <= 3)
     return {path: line for path, line in lines.items() if wanted(path)}
 
 

@@ -21,6 +21,8 @@ DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 # Anchors and aliases are legitimate YAML, but a few nested aliases can expand
 # to billions of values ("billion laughs"): count values as they are expanded.
 DEFAULT_MAX_VALUES = 100_000
+# No spec needs deep nesting; a deep document would exhaust the stack of every reader after this one.
+MAX_DEPTH = 50
 
 
 class _ValueBudget:
@@ -62,6 +64,9 @@ def read_yaml(
         raise SpecError([SpecProblem(file, None, "", f"file is not UTF-8 text ({e.reason})")]) from e
     try:
         root = _compose(text)
+    except RecursionError:
+        message = f"the document is nested too deeply (the limit is {MAX_DEPTH} levels)"
+        raise SpecError([SpecProblem(file, None, "", message)]) from None
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
         raise SpecError([SpecProblem(file, line, "", f"invalid YAML: {e.problem}")]) from e
@@ -94,13 +99,16 @@ class _Builder:
             raise SpecError(self.problems)
         return value
 
-    def _value(self, node: Node, path: YamlPath) -> Any:
+    def _value(self, node: Node, path: YamlPath, depth: int = 0) -> Any:
         self.budget.spend(node)
+        if depth > MAX_DEPTH:
+            raise SpecError([SpecProblem(self.file, node.start_mark.line + 1, "",
+                                         f"the document is nested more than {MAX_DEPTH} levels deep")])
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, MappingNode):
-            return self._mapping(node, path)
+            return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode):
-            return [self._value(item, path + (i,)) for i, item in enumerate(node.value)]
+            return [self._value(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
         try:
             return self.constructor.construct_object(node, deep=True)
@@ -108,16 +116,19 @@ class _Builder:
             self._problem(node, path, f"cannot read value: {e.problem}")
             return None
 
-    def _mapping(self, node: MappingNode, path: YamlPath) -> dict:
+    def _mapping(self, node: MappingNode, path: YamlPath, depth: int) -> dict:
         self._report_duplicate_keys(node, path)
         self._check_merged_size(node)
         self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
         out: dict = {}
         for key_node, value_node in node.value:
-            key = self._value(key_node, path + ("<key>",))
+            if not isinstance(key_node, ScalarNode):
+                self._problem(key_node, path, "a key must be a plain value, not a list or a mapping (`? [a, b]`)")
+                continue
+            key = self._value(key_node, path + ("<key>",), depth + 1)
             key = key if isinstance(key, str) else str(key)
             self.lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = self._value(value_node, path + (key,))
+            out[key] = self._value(value_node, path + (key,), depth + 1)
         return out
 
     def _check_merged_size(self, node: MappingNode) -> None:

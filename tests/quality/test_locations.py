@@ -91,11 +91,21 @@ def test_a_hive_partitioned_folder(mesh):
     assert quality.profile["things"].row_count == 12
 
 
-def test_an_absolute_path_needs_no_override(mesh):
+def test_an_absolute_path_inside_a_data_root_needs_no_override(mesh):
     path = mesh.table("abs/things", ROWS)
     _spec(mesh, str(path))
 
-    _all_pass(mesh.run("things", config=QualityConfig()))
+    _all_pass(mesh.run("things", config=QualityConfig(data_roots=[str(mesh.root / "lake")])))
+
+
+def test_an_absolute_path_outside_the_data_roots_is_refused(mesh):
+    path = mesh.table("abs/things", ROWS)
+    _spec(mesh, str(path))
+
+    quality = mesh.run("things", config=QualityConfig())
+
+    assert "is outside the mesh and the configured data roots" in quality.error
+    assert set(outcomes(quality).values()) == {"not_run"}
 
 
 @pytest.mark.parametrize("table", ["sales.things", "things"])
@@ -112,13 +122,7 @@ def test_a_table_in_a_duckdb_file(mesh, table):
     _all_pass(mesh.run("things"))
 
 
-def test_contract_sql_can_join_other_products_by_location_name(mesh):
-    sql = """\
-contracts:
-  quality_checks:
-    - name: referential_integrity
-      query: "SELECT COUNT(*) FROM orders o LEFT JOIN customers c ON o.customer_id = c.id WHERE c.id IS NULL"
-"""
+def _orders_joining_customers(mesh, inputs: str):
     mesh.spec("orders", """\
 product: {name: sales-orders, version: 1.0.0, owner: {team: t}, domain: sales}
 interfaces:
@@ -126,15 +130,29 @@ interfaces:
     type: table
     location: s3://lake/sales/orders/
     fields: [{name: customer_id, type: string}]
-""" + sql)
+contracts:
+  quality_checks:
+    - name: referential_integrity
+      query: "SELECT COUNT(*) FROM orders o LEFT JOIN customers c ON o.customer_id = c.id WHERE c.id IS NULL"
+""" + inputs)
     mesh.spec("customers", PRODUCT.format(name="crm-customers", port="customer_master", domain="crm",
                                           location="s3://lake/crm/customers/"))
     mesh.table("sales/orders", "SELECT 'r' || (n % 15) AS customer_id FROM range(30) t(n)")
     mesh.table("crm/customers", ROWS)
+    return only(mesh.run("sales-orders").results, "sales_orders_analytical/sql_metric/referential_integrity")
 
-    result = only(mesh.run("sales-orders").results, "sales_orders_analytical/sql_metric/referential_integrity")
+
+def test_contract_sql_can_join_a_declared_input_by_location_name(mesh):
+    result = _orders_joining_customers(mesh, "inputs: [crm-customers]\n")
 
     assert (result.outcome, result.value) == ("fail", 6)  # two orders each for r12, r13, r14: no such customer
+
+
+def test_contract_sql_cannot_see_another_domains_product_it_does_not_declare(mesh):
+    result = _orders_joining_customers(mesh, "")
+
+    assert result.outcome == "error"
+    assert "customers does not exist" in result.message
 
 
 def test_products_may_reuse_a_port_name(mesh):

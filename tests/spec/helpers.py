@@ -72,8 +72,9 @@ contracts:
 
 
 def renamed(text: str, name: str) -> str:
-    """The same spec under another product name."""
-    return text.replace("name: orders\n", f"name: {name}\n", 1).replace("  name: profile\n", f"  name: {name}\n", 1)
+    """The same spec under another product name (and its own data location)."""
+    text = text.replace("name: orders\n", f"name: {name}\n", 1).replace("  name: profile\n", f"  name: {name}\n", 1)
+    return text.replace("/sales/orders/\n", f"/sales/{name}/\n", 1).replace("/customer_profile/\n", f"/{name}/\n", 1)
 
 
 class MeshDir:
