@@ -8,15 +8,21 @@ products' locations (s3://data-products/sales/orders/ -> orders), which is how r
 finds a port's table. Existing tables of the same name are replaced. --reader grants a role SELECT on
 the tables and nothing else: the role the quality checks should connect as.
 The data is read with DuckDB (the version Soda uses); the password comes from PGPASSWORD, not the command line.
+The sample data was written as of a fixed instant (generate_data.py's REFERENCE_AS_OF): --as-of names it, and
+its timestamps are moved forward to the moment of loading, so the freshness checks pass (`--as-of none` loads
+them as they are).
 """
 
 import argparse
+import datetime as dt
 import re
 import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
 
 import duckdb
+
+from generate_data import REFERENCE_AS_OF
 
 DATA_DIR = Path(__file__).resolve().parent / "mesh" / "data"
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
@@ -42,10 +48,14 @@ def tables(data_dir: Path) -> List[Tuple[str, Path]]:
     return sorted((folder.name, folder) for folder in data_dir.glob("*/*") if any(folder.rglob("*.parquet")))
 
 
-def load_table(pg, con: duckdb.DuckDBPyConnection, schema: str, name: str, folder: Path) -> int:
+def load_table(pg, con: duckdb.DuckDBPyConnection, schema: str, name: str, folder: Path,
+               as_of: Optional[dt.datetime] = None) -> int:
     from psycopg2.extras import execute_values
 
-    relation = con.sql(f"SELECT * FROM read_parquet('{folder}/**/*.parquet', hive_partitioning = true)")
+    from datahub_mesh.quality.sample_time import shift_seconds, shifted_sql
+
+    source = shifted_sql(con, f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true)", shift_seconds(as_of))
+    relation = con.sql(f"SELECT * FROM {source}")
     columns = [f"{quoted(column)} {postgres_type(str(kind))}" for column, kind in zip(relation.columns, relation.types, strict=True)]
     target = f"{quoted(schema)}.{quoted(name)}"
     rows = relation.fetchall()
@@ -56,7 +66,8 @@ def load_table(pg, con: duckdb.DuckDBPyConnection, schema: str, name: str, folde
     return len(rows)
 
 
-def load(dsn: str, schema: str = "public", data_dir: Path = DATA_DIR, reader: Optional[str] = None) -> dict:
+def load(dsn: str, schema: str = "public", data_dir: Path = DATA_DIR, reader: Optional[str] = None,
+         as_of: Optional[dt.datetime] = None) -> dict:
     """Loads every table; returns {table: rows}."""
     import psycopg2
 
@@ -67,7 +78,7 @@ def load(dsn: str, schema: str = "public", data_dir: Path = DATA_DIR, reader: Op
         with pg, pg.cursor() as cursor:
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted(schema)}")
             for name, folder in tables(data_dir):
-                loaded[name] = load_table(pg, con, schema, name, folder)
+                loaded[name] = load_table(pg, con, schema, name, folder, as_of)
             if reader:
                 cursor.execute(f"GRANT USAGE ON SCHEMA {quoted(schema)} TO {quoted(reader)}")
                 for name in loaded:
@@ -84,8 +95,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--schema", default="public")
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="folder of <domain>/<name>/*.parquet")
     parser.add_argument("--reader", help="a role to grant USAGE on the schema and SELECT on the tables")
+    parser.add_argument("--as-of", default=REFERENCE_AS_OF.isoformat(),
+                        help="when the data was written (ISO time), moved forward to now; 'none' loads it as is")
     args = parser.parse_args(argv)
-    for name, rows in load(args.dsn, args.schema, args.data, args.reader).items():
+    as_of = None if args.as_of == "none" else dt.datetime.fromisoformat(args.as_of)
+    for name, rows in load(args.dsn, args.schema, args.data, args.reader, as_of).items():
         print(f"{args.schema}.{name}: {rows} rows")
     return 0
 

@@ -55,7 +55,7 @@ def _load_example_data(server: Server, data_dir: Path) -> None:
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory) -> Warehouse:
     data_dir = tmp_path_factory.mktemp("warehouse-data")
-    subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(data_dir)],
+    subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(data_dir), "--as-of", "now"],
                    check=True, capture_output=True)
     with running_server() as server:
         _load_example_data(server, data_dir)

@@ -9,21 +9,26 @@ from datahub_mesh.spec.loader import load_mesh
 
 from .conftest import REPO
 
-HOSTILE = """\
+# A writing statement is refused before it reaches the warehouse (one read-only query per check).
+DELETING = """\
 checks for orders:
   - deleted = 0:
       deleted query: WITH gone AS (DELETE FROM orders RETURNING 1) SELECT COUNT(*) FROM gone
+"""
+# These pass as single read-only queries; the read-only transaction and the timeout stop them.
+HOSTILE = """\
+checks for orders:
   - created = 0:
       created query: SELECT COUNT(*) FROM (SELECT 1) AS x WHERE (SELECT setval('kept', 1)) IS NULL
   - slow = 0:
-      slow query: SELECT COUNT(*) FROM pg_sleep(30) AS s WHERE s IS NOT NULL
+      slow query: SELECT COUNT(*) FROM generate_series(1, 500000000) AS g
 """
 
 
-def _orders_quality(warehouse, tmp_path, **config):
+def _orders_quality(warehouse, tmp_path, checks=HOSTILE, **config):
     root = tmp_path / "mesh"
     shutil.copytree(REPO / "examples" / "mesh", root, ignore=shutil.ignore_patterns("data"))
-    (root / "sales" / "sales_orders_analytical" / "checks.yml").write_text(HOSTILE)
+    (root / "sales" / "sales_orders_analytical" / "checks.yml").write_text(checks)
     mesh = load_mesh(root).mesh
     product = mesh.products["sales_orders_analytical"]
     runner = QualityRunner(QualityConfig(**config), mesh, tmp_path)
@@ -47,10 +52,11 @@ def test_a_check_that_writes_is_refused_and_a_slow_one_is_cancelled(warehouse, t
         cursor.execute("CREATE SEQUENCE IF NOT EXISTS kept START 7")
     rows_before = _count(warehouse, "SELECT COUNT(*) FROM orders")
 
-    results = _orders_quality(warehouse, tmp_path, data_source=owner, statement_timeout_seconds=1)
+    refused = _orders_quality(warehouse, tmp_path / "deleting", checks=DELETING, data_source=owner)
+    results = _orders_quality(warehouse, tmp_path / "hostile", data_source=owner, statement_timeout_seconds=1)
 
-    assert results["deleted = 0"].outcome == "error"
-    assert "read-only transaction" in results["deleted = 0"].message
+    assert refused["checks.yml"].outcome == "error"
+    assert "deleted = 0" in refused["checks.yml"].message and "refused" in refused["checks.yml"].message
     assert results["created = 0"].outcome == "error"
     assert "read-only transaction" in results["created = 0"].message
     assert _count(warehouse, "SELECT COUNT(*) FROM orders") == rows_before

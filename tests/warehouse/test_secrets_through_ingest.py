@@ -5,8 +5,8 @@ warehouse with it, and the password must appear in no output: stdout (the run re
 --debug logging), and nothing the run writes: DataHub Lite, the decision log, the checkpoint, the state.
 """
 
+import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -54,8 +54,8 @@ def test_the_password_reaches_the_warehouse_and_nothing_else(warehouse, tmp_path
 
     assert "Source (datahub-mesh) report" in done.stdout
     assert "cannot use the data source" not in done.stdout + done.stderr
-    passed = re.search(r"'checks_passed': (\d+)", done.stdout)
-    assert passed and int(passed.group(1)) > 50  # measured on the warehouse, as mesh_reader
+    summary = json.loads((project / ".datahub-mesh" / "last-run.json").read_text())
+    assert sum(p["checks_passed"] for p in summary["products"].values()) > 50  # measured on the warehouse, as mesh_reader
     assert not _leaks(project, done, READER_PASSWORD)
     # the check that carried it was published, with the secret masked in its definition
     assert b"customer_segment = '***'" in (project / ".datahub-mesh" / "lite.db").read_bytes()
@@ -68,5 +68,5 @@ def test_a_wrong_password_is_reported_without_being_shown(warehouse, tmp_path):
     done = _ingest(project, warehouse, wrong)
 
     assert done.returncode != 0
-    assert "Quality checks could not run" in done.stdout and "password authentication failed" in done.stdout
+    assert "quality checks could not run" in done.stdout and "password authentication failed" in done.stdout
     assert not _leaks(project, done, wrong)
