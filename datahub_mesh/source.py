@@ -34,7 +34,7 @@ from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
 from datahub_mesh.published import PublishedProduct, PublishedState, snapshot_from_datahub
 from datahub_mesh.spec import models as m
-from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh
+from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh, report_load_notes
 
 
 @dataclass
@@ -158,7 +158,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
 
     def _load(self) -> LoadResult:
         root = Path(self.config.path)
-        loaded = load_mesh(root, self.config.max_file_bytes)
+        loaded = load_mesh(root, self.config.max_file_bytes, default_domain=self.config.default_domain)
         self.report.spec_files_found = len(find_product_files(root))
         self.report.spec_files_failed = len(loaded.failed_files)
         self.report.spec_problems = len(loaded.problems)
@@ -167,6 +167,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         for problem in loaded.problems:
             self.report.failure(title="Invalid mesh spec", message=problem.message,
                                 context=f"{problem.file}:{problem.line or '?'} {problem.field}".strip(), log=False)
+        report_load_notes(self.report, loaded)
         return loaded
 
     def _run_quality(self, run: ProductRun, quality) -> None:
