@@ -114,8 +114,8 @@ def _sql_metric_check(product: m.DataProduct, sql: m.SqlCheck, port: str) -> Con
 
 def _metric_check(product: m.DataProduct, metric: m.MetricCheck, port: str) -> ContractCheck:
     """A Soda metric with a threshold, as the open standards' library and sql rules declare them."""
-    threshold = (f"{metric.operator} {metric.value[0]:g} and {metric.value[1]:g}" if isinstance(metric.value, list)
-                 else f"{metric.operator} {metric.value}")
+    shown = [_shown(v) for v in (metric.value if isinstance(metric.value, list) else [metric.value])]
+    threshold = f"{metric.operator} {' and '.join(shown)}"
     target = f"({metric.column})" if metric.column else ""
     subject = "query result" if metric.metric == "sql" else f"{metric.metric}{target}"
     check = _check(product, port, "metric", metric.description or f"{subject} {threshold}",
@@ -124,6 +124,10 @@ def _metric_check(product: m.DataProduct, metric: m.MetricCheck, port: str) -> C
                    target=metric.column, subject=subject, definition=f"{subject} {threshold}",
                    **({"query": metric.query.strip()} if metric.query else {}))
     return check.model_copy(update={"severity": metric.severity or DEFAULT_SEVERITY["metric"]})
+
+
+def _shown(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _sodacl_check(product: m.DataProduct, sodacl: m.SodaClCheck, port: str) -> ContractCheck:

@@ -259,7 +259,8 @@ _MEASURES = {
     "sql_metric": _measure_metric("query result", False),
     "sql_condition": _measure_metric("rows breaking the rule", True),
     "metric": lambda check, parts: _measure_metric(check.params["subject"], False)(check, parts),
-    "sodacl": lambda check, parts: _measure_metric(check.params["line"], False)(check, parts),
+    "sodacl": lambda check, parts: _measure_metric(re.split(r"\s+(?:[<>!]?=|[<>]|not between|between)\s+",
+                                                           check.params["line"])[0], False)(check, parts),
 }
 
 

@@ -79,6 +79,20 @@ def load_contract(file: Path, data: Any, lines: LineMap) -> Contract:
     return Contract(file=file, spec=spec, product=product, lines=lines, notes=notes, warnings=warnings + mapper.warnings)
 
 
+def changelog(value: Any, file: Path, lines: LineMap, warnings: List[SpecProblem]) -> List[m.ChangelogEntry]:
+    """The standards have no changelog; the customProperty `changelog` carries one (the policies ask for it)."""
+    if value is None:
+        return []
+    try:
+        return [m.ChangelogEntry(version=plain_version(e.get("version")), date=str(e["date"]) if e.get("date") else None,
+                                 changes=[str(c) for c in e.get("changes") or []], breaking=bool(e.get("breaking")))
+                for e in value]
+    except (AttributeError, TypeError, ValueError):
+        warnings.append(SpecProblem(file, line_of(lines, ("customProperties",)), "customProperties.changelog",
+                                    "changelog must be a list of {version, date, changes: [..], breaking}; it is ignored"))
+        return []
+
+
 def plain_version(value: Optional[str]) -> str:
     """Standards allow `v1.0.0`; the mesh compares plain semantic versions."""
     text = str(value or "").strip()
@@ -90,7 +104,7 @@ def plain_version(value: Optional[str]) -> str:
 _OWNERSHIP = (("steward", "DATA_STEWARD"), ("business", "BUSINESS_OWNER"), ("owner", "DATAOWNER"))
 _PII_CLASSIFICATIONS = {"pii", "personal", "personal-data", "personal_data", "sensitive"}
 # customProperties the mesh model has a home for; any other goes to DataHub as a custom property
-GOVERNANCE_PROPERTIES = {"classification", "dataType", "encryption", "auditLogging", "piiCategory", "approved"}
+GOVERNANCE_PROPERTIES = {"classification", "dataType", "encryption", "auditLogging", "piiCategory", "approved", "changelog"}
 _HOURS = {"s": 1 / 3600, "sec": 1 / 3600, "second": 1 / 3600, "m": 1 / 60, "min": 1 / 60, "minute": 1 / 60,
           "h": 1.0, "hr": 1.0, "hour": 1.0, "d": 24.0, "day": 24.0, "w": 168.0, "week": 168.0,
           "mo": 720.0, "month": 720.0, "y": 8760.0, "yr": 8760.0, "year": 8760.0}
@@ -163,6 +177,7 @@ class _Mapper:
                       update_schedule=sla.get("frequency")),
             sql_checks=sql_checks,
             access={"roles": [r.model_dump(exclude_none=True) for r in spec.roles or []]},
+            changelog=changelog(self.custom.get("changelog"), self.file, self.lines, self.warnings),
             tags=list(spec.tags or []),
             source=m.SourceRef(file=self.file, format="odcs"),
             status=spec.status,
@@ -315,8 +330,13 @@ class _Mapper:
             rules = [(("schema", i, "quality", j), None, q) for j, q in enumerate(obj.quality or [])]
             rules += [(path + ("quality", j), column, q) for path, column, prop in _walk_paths(obj.properties or [], ("schema", i))
                       for j, q in enumerate(prop.quality or [])]
+            seen: Dict[str, int] = {}
             for path, column, rule in rules:
                 built = self._rule(path, port, column, rule)
+                if built is not None:
+                    seen[built.name] = seen.get(built.name, 0) + 1
+                    if seen[built.name] > 1:  # two rules of one kind on one column: ids must still differ
+                        built = built.model_copy(update={"name": f"{built.name}.{seen[built.name]}"})
                 target = {m.MetricCheck: metric, m.SodaClCheck: sodacl, m.SqlCheck: sql}.get(type(built))
                 if target is not None:
                     target.append(built)
@@ -325,7 +345,7 @@ class _Mapper:
     def _rule(self, path: tuple, port: str, column: Optional[str], rule: DataQuality
               ) -> Union[m.MetricCheck, m.SodaClCheck, m.SqlCheck, None]:
         kind = (rule.type or "library").strip().lower()
-        name = rule.name or rule.id or f"{column or 'table'}_{path[-1]}_{kind}"
+        name = rule.name or rule.id or f"{column or port}.{rule.metric or rule.rule or kind}"
         if kind == "text":
             return None  # documentation, shown in the dataset description
         if kind == "custom":

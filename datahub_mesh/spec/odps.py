@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.errors import SpecError, SpecProblem
-from datahub_mesh.spec.odcs import GOVERNANCE_PROPERTIES, Contract, _text, plain_version
+from datahub_mesh.spec.odcs import GOVERNANCE_PROPERTIES, Contract, _text, changelog, plain_version
 from datahub_mesh.spec.standards import (
     ODPS_VERSIONS,
     as_json,
@@ -99,6 +99,8 @@ def to_product(spec: ProductSpec, contracts: Dict[str, Contract], publisher: Dic
         metric_checks=[x for c in outputs for x in c.product.metric_checks],
         sodacl_checks=[x for c in outputs for x in c.product.sodacl_checks],
         members=members or [x for c in outputs for x in c.product.members],
+        changelog=changelog(custom.get("changelog"), spec.file, spec.lines, spec.warnings)
+        or [x for c in outputs for x in c.product.changelog],
         properties=_properties(d, custom, outputs),
     )
 
