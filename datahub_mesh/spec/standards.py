@@ -78,17 +78,17 @@ def schema_problems(file: Path, data: Any, lines: LineMap) -> List[SpecProblem]:
     validator = _validator(_SCHEMA_FILES[data["apiVersion"]])
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        problems.extend(_problems(file, lines, error))
-    return problems
+        problems.extend(_problems(file, lines, error, validator.schema))
+    return list(dict.fromkeys(problems))
 
 
-def _problems(file: Path, lines: LineMap, error: ValidationError) -> List[SpecProblem]:
+def _problems(file: Path, lines: LineMap, error: ValidationError, root: dict) -> List[SpecProblem]:
     if error.validator in ("anyOf", "oneOf") and error.context:
         # the branch that got furthest says what is wrong better than "not valid under any of the given schemas"
-        return _problems(file, lines, best_match(error.context))
+        return _problems(file, lines, best_match(error.context), root)
     path = list(error.absolute_path)
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
+    if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
+        allowed = sorted(_declared_keys(error.schema, root))
         extra = [k for k in error.instance if k not in allowed and not _matches_pattern(k, error.schema)]
         return [SpecProblem(file, line_of(lines, path + [key]), dotted(path + [key]),
                             f"unknown key '{key}'; allowed keys: {', '.join(allowed)}") for key in extra]
@@ -98,6 +98,24 @@ def _problems(file: Path, lines: LineMap, error: ValidationError) -> List[SpecPr
         return [SpecProblem(file, line_of(lines, path), dotted(path + ([key] if key else [])),
                             "required field is missing")]
     return [SpecProblem(file, line_of(lines, path), dotted(path), f"{_expected(error)} (found {_short(error.instance)})")]
+
+
+def _declared_keys(schema: Any, root: dict, seen: Optional[set] = None) -> set:
+    """The property names a schema declares, through `$ref` and `allOf` (where unevaluatedProperties looks)."""
+    seen = set() if seen is None else seen
+    if not isinstance(schema, dict) or id(schema) in seen:
+        return set()
+    seen.add(id(schema))
+    keys = set(schema.get("properties", {}))
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        keys |= _declared_keys(target, root, seen)
+    for sub in schema.get("allOf", []):
+        keys |= _declared_keys(sub, root, seen)
+    return keys
 
 
 def _matches_pattern(key: str, schema: dict) -> bool:
