@@ -136,7 +136,9 @@ def severity(text: Optional[str]) -> Optional[m.Severity]:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
+    if isinstance(value, (dict, list)):
+        return yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
+    return str(value)
 
 
 def _identifier(text: str) -> str:
