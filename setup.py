@@ -34,6 +34,8 @@ setup(
         "server": [f"acryl-datahub[datahub-rest]=={DATAHUB}"],
         "test": [
             f"acryl-datahub[testing-utils]=={DATAHUB}",
+            # DataHub's own `odcs` source, run beside ours on the same contracts in the tests
+            f"acryl-datahub[odcs]=={DATAHUB}",
             "pytest>=8,<10",
             "soda-core-duckdb==3.5.6",
             "duckdb==1.0.0",
