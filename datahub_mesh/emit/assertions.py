@@ -152,13 +152,14 @@ def _metric_info(check: ContractCheck, port: m.OutputPort, dataset: str) -> Opti
             type=dh.VolumeAssertionTypeClass.ROW_COUNT_TOTAL, entity=dataset,
             rowCountTotal=dh.RowCountTotalClass(operator=op, parameters=params)))
     if p["metric"] == "sql":
-        info = _sql(dataset, p["query"], op, 0)
-        info.sqlAssertion.parameters = params
-        return info
+        return dh.AssertionInfoClass(type=dh.AssertionTypeClass.SQL, sqlAssertion=dh.SqlAssertionInfoClass(
+            type=dh.SqlAssertionTypeClass.METRIC, entity=dataset, statement=p["query"], operator=op, parameters=params))
     if p["metric"] in _FIELD_METRICS and check.column:
-        info = _field_metric(dataset, _field(check.column, port), _FIELD_METRICS[p["metric"]], op, 0)
-        info.fieldAssertion.fieldMetricAssertion.parameters = params
-        return info
+        return dh.AssertionInfoClass(type=dh.AssertionTypeClass.FIELD, fieldAssertion=dh.FieldAssertionInfoClass(
+            type=dh.FieldAssertionTypeClass.FIELD_METRIC, entity=dataset,
+            fieldMetricAssertion=dh.FieldMetricAssertionClass(field=_field(check.column, port),
+                                                              metric=_FIELD_METRICS[p["metric"]], operator=op,
+                                                              parameters=params)))
     return None
 
 

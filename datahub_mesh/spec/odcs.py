@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union, cast
 
 import yaml
 from open_data_contract_standard.model import (
@@ -113,7 +113,7 @@ _SEVERITIES: Dict[str, m.Severity] = {
     "high": "high", "major": "high", "warning": "warning", "warn": "warning", "minor": "warning",
     "low": "warning", "info": "warning", "medium": "high",
 }
-_OPERATORS = {"mustBe": "=", "mustNotBe": "!=", "mustBeGreaterThan": ">", "mustBeGreaterOrEqualTo": ">=",
+_OPERATORS: Dict[str, Any] = {"mustBe": "=", "mustNotBe": "!=", "mustBeGreaterThan": ">", "mustBeGreaterOrEqualTo": ">=",
               "mustBeLessThan": "<", "mustBeLessOrEqualTo": "<=", "mustBeBetween": "between",
               "mustNotBeBetween": "not between"}
 _LIBRARY_METRICS = {"nullValues": "missing", "missingValues": "missing", "invalidValues": "invalid",
@@ -282,8 +282,8 @@ class _Mapper:
         name = obj.name or obj.physicalName or f"schema_{index}"
         server = _server(self.spec.servers)
         columns = list(_columns(obj.properties or [], "", obj.relationships or [], name))
-        partitions = sorted(((p.partitionKeyPosition if (p.partitionKeyPosition or -1) > 0 else 999, p.name)
-                             for p in obj.properties or [] if p.partitioned and p.name), key=lambda x: x[0])
+        partitions = sorted(((p.partitionKeyPosition if p.partitionKeyPosition and p.partitionKeyPosition > 0 else 999,
+                              p.name) for p in obj.properties or [] if p.partitioned and p.name), key=lambda x: x[0])
         props = {k: str(v) for k, v in {"physical_name": obj.physicalName, "physical_type": obj.physicalType,
                                         "logical_type": obj.logicalType, "business_name": obj.businessName,
                                         "granularity": obj.dataGranularityDescription,
@@ -339,9 +339,12 @@ class _Mapper:
                     seen[built.name] = seen.get(built.name, 0) + 1
                     if seen[built.name] > 1:  # two rules of one kind on one column: ids must still differ
                         built = built.model_copy(update={"name": f"{built.name}.{seen[built.name]}"})
-                target = {m.MetricCheck: metric, m.SodaClCheck: sodacl, m.SqlCheck: sql}.get(type(built))
-                if target is not None:
-                    target.append(built)
+                if isinstance(built, m.MetricCheck):
+                    metric.append(built)
+                elif isinstance(built, m.SodaClCheck):
+                    sodacl.append(built)
+                elif isinstance(built, m.SqlCheck):
+                    sql.append(built)
         return metric, sodacl, sql
 
     def _rule(self, path: tuple, port: str, column: Optional[str], rule: DataQuality
@@ -358,7 +361,7 @@ class _Mapper:
         return self._library(path, port, column, rule, name, op)
 
     def _library(self, path: tuple, port: str, column: Optional[str], rule: DataQuality, name: str,
-                 op: Optional[Tuple[str, Any]]) -> Optional[m.MetricCheck]:
+                 op: Optional[Tuple[Any, Any]]) -> Optional[m.MetricCheck]:
         metric = _METRIC_ALIASES.get(rule.metric or rule.rule or "", rule.metric or rule.rule or "")
         base = _LIBRARY_METRICS.get(metric)
         if base is None:
@@ -381,13 +384,13 @@ class _Mapper:
         metric_name = base if base == "row_count" else f"{base}_{'percent' if percent else 'count'}"
         config = _metric_config(metric, args)
         return m.MetricCheck(
-            name=name, metric=metric_name, operator=op[0], value=op[1], column=", ".join(columns) if columns else None,
+            name=name, metric=metric_name, operator=cast(Any, op[0]), value=op[1], column=", ".join(columns) if columns else None,
             config=config, severity=severity(rule.severity), description=rule.description or f"{metric} {op[0]} {op[1]}",
             port=port,
         )
 
     def _sql(self, path: tuple, port: str, rule: DataQuality, name: str,
-             op: Optional[Tuple[str, Any]]) -> Union[m.MetricCheck, m.SqlCheck, None]:
+             op: Optional[Tuple[Any, Any]]) -> Union[m.MetricCheck, m.SqlCheck, None]:
         query = rule.query or (rule.implementation if isinstance(rule.implementation, str) else None)
         if not query:
             self._note(path, "a sql rule needs a query; it is not run")
@@ -399,7 +402,7 @@ class _Mapper:
             # a count at most N is the seeds' own sql check: the same kind, the same policy input
             return m.SqlCheck(name=name, query=query, threshold=float(op[1]), severity=severity(rule.severity) or "critical",
                               port=port)
-        return m.MetricCheck(name=name, metric="sql", operator=op[0], value=op[1], query=query,
+        return m.MetricCheck(name=name, metric="sql", operator=cast(Any, op[0]), value=op[1], query=query,
                              severity=severity(rule.severity), description=rule.description, port=port)
 
     def _custom(self, path: tuple, port: str, column: Optional[str], rule: DataQuality, name: str) -> Optional[m.SodaClCheck]:
@@ -417,7 +420,7 @@ class _Mapper:
                              description=rule.description, port=port)
 
 
-def _operator(rule: DataQuality) -> Optional[Tuple[str, Any]]:
+def _operator(rule: DataQuality) -> Optional[Tuple[Any, Any]]:
     for key, op in _OPERATORS.items():
         value = getattr(rule, key, None)
         if value is not None:
@@ -629,7 +632,7 @@ def _port_type(server: Optional[Server], obj: SchemaObject) -> Optional[str]:
 
 # --- fields the mapping covers (anything else is reported once per file) ------------------------------
 
-_QUALITY = {k: True for k in (
+_QUALITY: Dict[str, Any] = {k: True for k in (
     "id", "name", "description", "type", "metric", "rule", "arguments", "unit", "severity", "query", "engine",
     "implementation", *_OPERATORS)}
 PROPERTY: Dict[str, Any] = {k: True for k in (
@@ -641,7 +644,7 @@ PROPERTY: Dict[str, Any] = {k: True for k in (
 PROPERTY.update({"quality": _QUALITY, "map": {"key": PROPERTY, "value": PROPERTY}})
 PROPERTY["properties"] = PROPERTY
 PROPERTY["items"] = PROPERTY
-SCHEMA_OBJECT = {k: True for k in (
+SCHEMA_OBJECT: Dict[str, Any] = {k: True for k in (
     "id", "name", "physicalType", "description", "businessName", "deprecated", "authoritativeDefinitions", "tags",
     "customProperties", "logicalType", "physicalName", "dataGranularityDescription", "relationships")}
 SCHEMA_OBJECT.update({"properties": PROPERTY, "quality": _QUALITY})

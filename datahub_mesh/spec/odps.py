@@ -7,11 +7,17 @@ checks and SLAs; input ports become lineage from the products that publish those
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.errors import SpecError, SpecProblem
-from datahub_mesh.spec.odcs import GOVERNANCE_PROPERTIES, Contract, _text, changelog, plain_version
+from datahub_mesh.spec.odcs import (
+    GOVERNANCE_PROPERTIES,
+    Contract,
+    _text,
+    changelog,
+    plain_version,
+)
 from datahub_mesh.spec.standards import (
     ODPS_VERSIONS,
     as_json,
@@ -92,7 +98,7 @@ def to_product(spec: ProductSpec, contracts: Dict[str, Contract], publisher: Dic
         inputs=_inputs(spec, publisher),
         sla=first.sla if first else m.Sla(),
         sql_checks=[x for c in outputs for x in c.product.sql_checks],
-        access={"roles": [r for c in outputs for r in c.product.access.get("roles", [])]},
+        access={"roles": [r for c in outputs for r in _roles(c.product.access)]},
         tags=list(d.get("tags") or []),
         source=m.SourceRef(file=spec.file, format="odps"),
         status=d.get("status"),
@@ -105,12 +111,17 @@ def to_product(spec: ProductSpec, contracts: Dict[str, Contract], publisher: Dic
     )
 
 
+def _roles(access: Dict[str, Any]) -> List[Any]:
+    roles = access.get("roles")
+    return list(roles) if isinstance(roles, list) else []
+
+
 def _problem(spec: ProductSpec, path: tuple, message: str) -> SpecProblem:
     return SpecProblem(spec.file, line_of(spec.lines, path), ".".join(map(str, path)), message)
 
 
 def _port(port: m.OutputPort, contract: Contract, d: Dict[str, Any]) -> m.OutputPort:
-    declared = next((p for p in d.get("outputPorts") or [] if str(p.get("contractId")) == contract.id), {})
+    declared: Dict[str, Any] = next((p for p in d.get("outputPorts") or [] if str(p.get("contractId")) == contract.id), {})
     props = {**port.properties, "contract_id": contract.id, "contract_version": contract.product.version,
              **{f"output_port.{k}": _text(v) for k, v in declared.items()
                 if k in ("name", "version", "type", "description") and v is not None}}

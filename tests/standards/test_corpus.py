@@ -1,12 +1,11 @@
 """Every published Bitol example loads: the valid ones with no errors, every unmapped field reported once."""
 
 import pytest
+import yaml
 
 from datahub_mesh.checks import contract_checks
 from datahub_mesh.spec.standards import unmapped_fields
 from tests.standards.helpers import ODCS_FILES, ODPS_FILES, load, mesh_of
-
-import yaml
 
 
 @pytest.mark.parametrize("file", ODCS_FILES + ODPS_FILES, ids=lambda f: f.name)
