@@ -648,10 +648,18 @@ SCHEMA_OBJECT: Dict[str, Any] = {k: True for k in (
     "id", "name", "physicalType", "description", "businessName", "deprecated", "authoritativeDefinitions", "tags",
     "customProperties", "logicalType", "physicalName", "dataGranularityDescription", "relationships")}
 SCHEMA_OBJECT.update({"properties": PROPERTY, "quality": _QUALITY})
+MEMBER = {k: True for k in ("id", "username", "name", "role", "dateOut")}
+# v3.1+ writes an object with members; v3.0 a list of members: one tree covers both
+TEAM = {"id": True, "name": True, "members": MEMBER, **MEMBER}
+SUPPORT = {k: True for k in ("id", "channel", "url", "tool", "scope", "description")}
+SERVER = {k: True for k in (*Server.model_fields, "schema", "server", "type", "environment", "description") if k != "schema_"}
+SERVER.pop("roles", None)
+SERVER.pop("customProperties", None)
 MAPPED = {
-    **{k: True for k in ("version", "kind", "apiVersion", "id", "name", "tenant", "tags", "status", "servers",
-                         "dataProduct", "domain", "support", "team", "roles", "slaDefaultElement", "slaProperties",
+    **{k: True for k in ("version", "kind", "apiVersion", "id", "name", "tenant", "tags", "status",
+                         "dataProduct", "domain", "roles", "slaDefaultElement", "slaProperties",
                          "authoritativeDefinitions", "customProperties", "contractCreatedTs")},
+    "team": TEAM, "support": SUPPORT, "servers": SERVER,
     "description": {"purpose": True, "usage": True, "limitations": True, "authoritativeDefinitions": True},
     "schema": SCHEMA_OBJECT,
 }
@@ -665,4 +673,10 @@ UNMAPPED_WHY = {
     "schedule": "checks run when the mesh is ingested; a per-rule schedule is not used",
     "scheduler": "checks run when the mesh is ingested; a per-rule scheduler is not used",
     "method": "the quality method has no field on a DataHub assertion",
+    "dateIn": "only current membership is used (dateOut)",
+    "replacedByUsername": "only current membership is used (dateOut)",
+    "invitationUrl": "the support channel's URL is shown; an invitation link has no place",
+    "roles": "a server's roles have no place; the contract's roles are on the product",
+    "description": "a team's description has no place in DataHub's ownership",
+    "tags": "tags of this block have no place: tags are on the product, datasets and fields",
 }

@@ -13,6 +13,8 @@ from datahub_mesh.spec import models as m
 from datahub_mesh.spec.errors import SpecError, SpecProblem
 from datahub_mesh.spec.odcs import (
     GOVERNANCE_PROPERTIES,
+    SUPPORT,
+    TEAM,
     Contract,
     _text,
     changelog,
@@ -186,7 +188,8 @@ def _properties(d: Dict[str, Any], custom: Dict[str, Any], outputs: List[Contrac
 _PORT = {"name": True, "version": True, "contractId": True, "description": True, "type": True}
 MAPPED = {
     **{k: True for k in ("apiVersion", "kind", "id", "name", "version", "status", "domain", "tenant",
-                         "authoritativeDefinitions", "customProperties", "tags", "support", "team", "productCreatedTs")},
+                         "authoritativeDefinitions", "customProperties", "tags", "productCreatedTs")},
+    "team": TEAM, "support": SUPPORT,
     "description": {"purpose": True, "usage": True, "limitations": True},
     "inputPorts": _PORT,
     "outputPorts": _PORT,
@@ -195,7 +198,11 @@ MAPPED = {
 UNMAPPED_WHY = {
     "sbom": "a software bill of materials has no place in DataHub's data product model",
     "inputContracts": "an output port's input contracts are covered by the product's input ports (lineage)",
-    "tags": "tags of a port have no place: the port's datasets carry their contract's tags",
+    "tags": "tags of this block have no place: the port's datasets carry their contract's tags",
+    "dateIn": "only current membership is used (dateOut)",
+    "replacedByUsername": "only current membership is used (dateOut)",
+    "description": "a team's description has no place in DataHub's ownership",
+    "invitationUrl": "the support channel's URL is shown; an invitation link has no place",
     "customProperties": "custom properties of this block have no separate place",
     "authoritativeDefinitions": "links of this block have no separate place",
 }
