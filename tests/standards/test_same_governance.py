@@ -128,6 +128,8 @@ def test_the_same_product_in_the_seeds_format_and_in_odcs_gets_the_same_decision
     odcs, _ = _product(tmp_path / "odcs", {"parcels.odcs.yaml": _odcs(api)})
     seed_input, seed_verdict = _decide(gate, seed, governance)
     odcs_input, odcs_verdict = _decide(gate, odcs, governance)
+    # the one difference: the contract's status, which the seeds' formats do not have
+    assert (odcs_input["product"].pop("status"), seed_input["product"].pop("status")) == ("active", None)
     assert odcs_input == seed_input
     assert not seed_verdict.publish and seed_verdict.deny  # PII without encryption, retention over the limit
     assert (odcs_verdict.publish, odcs_verdict.deny, odcs_verdict.warn) == (seed_verdict.publish, seed_verdict.deny,
@@ -156,3 +158,12 @@ def test_an_added_optional_property_is_compatible_across_odcs_versions(tmp_path)
     evolution = classify(Snapshot.of(old), new)
     assert evolution.kind == "compatible" and evolution.changes
     assert [c.description for c in evolution.changes] == [c.description for c in evolution.changes if "note" in c.description]
+
+
+@pytest.mark.parametrize("status,outcome", [("retired", "deny"), ("deprecated", "warn"), ("draft", "warn"), ("active", None)])
+def test_the_contract_status_is_a_policy_input(tmp_path, gate, status, outcome):
+    product, governance = _product(tmp_path, {"parcels.odcs.yaml": _odcs().replace("status: active", f"status: {status}")})
+    _, verdict = _decide(gate, product, governance)
+    found = {kind for kind, items in (("deny", verdict.deny), ("warn", verdict.warn))
+             for item in items if item["message"].startswith(f"contract status is {status}")}
+    assert found == ({outcome} if outcome else set())
