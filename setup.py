@@ -21,7 +21,11 @@ setup(
         # Rego: an in-process engine for the embedded default, the client for an OPA server.
         "gordon-to-regorus==0.13.0",
         "opa-python-client==3.0.0",
+        # Open standards: ODCS's own pydantic model (MIT); jsonschema validates ODCS and ODPS files.
+        "open-data-contract-standard==3.2.0",
+        "jsonschema>=4.17,<5",
     ],
+    package_data={"datahub_mesh.spec": ["schemas/*.json", "schemas/LICENSE-bitol"]},
     extras_require={
         # Soda Core 3 (Apache-2.0): never bare `soda-core`, which resolves to 4.x under another licence.
         # Soda pins duckdb<1.1; every tool touching the same DuckDB file must use this version.
@@ -32,6 +36,8 @@ setup(
         "postgres": ["soda-core-postgres==3.5.6", "psycopg2-binary==2.9.13"],
         "test": [
             f"acryl-datahub[testing-utils]=={DATAHUB}",
+            # DataHub's own `odcs` source, run beside ours on the same contracts in the tests
+            f"acryl-datahub[odcs]=={DATAHUB}",
             "pytest>=8,<10",
             "soda-core-duckdb==3.5.6",
             "duckdb==1.0.0",

@@ -12,14 +12,14 @@ from datahub_mesh.spec.formats import FORMAT_PATTERNS
 
 CheckKind = Literal[
     "schema", "not_null", "unique", "primary_key", "min", "max", "allowed_values", "pattern",
-    "freshness", "completeness", "row_count", "row_count_change", "sql_metric", "sql_condition", "sodacl",
+    "freshness", "completeness", "row_count", "row_count_change", "sql_metric", "sql_condition", "sodacl", "metric",
 ]
 
 DEFAULT_SEVERITY: Dict[str, m.Severity] = {
     "schema": "critical", "not_null": "critical", "unique": "critical", "primary_key": "critical",
     "min": "high", "max": "high", "allowed_values": "high", "pattern": "high",
     "freshness": "critical", "completeness": "critical", "row_count": "critical",
-    "row_count_change": "warning", "sql_metric": "critical", "sql_condition": "high", "sodacl": "high",
+    "row_count_change": "warning", "sql_metric": "critical", "sql_condition": "high", "sodacl": "high", "metric": "high",
 }
 _ALERT_FOR_KIND = {"freshness": "freshness", "row_count_change": "volume", "sql_metric": "quality"}
 
@@ -44,6 +44,8 @@ def contract_checks(product: m.DataProduct) -> List[ContractCheck]:
         checks.append(_sql_metric_check(product, sql, sql.port or default_port))
     for rule in product.quality_rules:
         checks.extend(_rule_checks(product, rule, rule.port or default_port))
+    checks.extend(_metric_check(product, c, c.port or default_port) for c in product.metric_checks)
+    checks.extend(_sodacl_check(product, c, c.port or default_port) for c in product.sodacl_checks)
     return _with_alert_severities(product, checks)
 
 
@@ -60,6 +62,8 @@ def _check(product: m.DataProduct, port: str, kind: CheckKind, description: str,
 def _port_checks(product: m.DataProduct, port: m.OutputPort) -> Iterable[ContractCheck]:
     if not port.columns:
         return
+    # fields inside objects and arrays are shown in DataHub but are not table columns to check
+    port = port.model_copy(update={"columns": [c for c in port.columns if not c.nested]})
     yield _check(product, port.name, "schema", f"columns {', '.join(c.name for c in port.columns)} exist with their declared types",
                  columns=[{"name": c.name, "type": c.type} for c in port.columns])
     yield _check(product, port.name, "row_count", "the dataset has at least one row")
@@ -106,6 +110,30 @@ def _sql_metric_check(product: m.DataProduct, sql: m.SqlCheck, port: str) -> Con
     check = _check(product, port, "sql_metric", f"{sql.name}: count from the query is at most {sql.threshold:g}",
                    name=sql.name, query=sql.query.strip(), threshold=sql.threshold)
     return check.model_copy(update={"severity": sql.severity})
+
+
+def _metric_check(product: m.DataProduct, metric: m.MetricCheck, port: str) -> ContractCheck:
+    """A Soda metric with a threshold, as the open standards' library and sql rules declare them."""
+    shown = [_shown(v) for v in (metric.value if isinstance(metric.value, list) else [metric.value])]
+    threshold = f"{metric.operator} {' and '.join(shown)}"
+    target = f"({metric.column})" if metric.column else ""
+    subject = "query result" if metric.metric == "sql" else f"{metric.metric}{target}"
+    check = _check(product, port, "metric", metric.description or f"{subject} {threshold}",
+                   column=metric.column if metric.column and "," not in metric.column else None, name=metric.name,
+                   metric=metric.metric, operator=metric.operator, value=metric.value, config=dict(metric.config),
+                   target=metric.column, subject=subject, definition=f"{subject} {threshold}",
+                   **({"query": metric.query.strip()} if metric.query else {}))
+    return check.model_copy(update={"severity": metric.severity or DEFAULT_SEVERITY["metric"]})
+
+
+def _shown(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _sodacl_check(product: m.DataProduct, sodacl: m.SodaClCheck, port: str) -> ContractCheck:
+    check = _check(product, port, "sodacl", sodacl.description or sodacl.line, name=sodacl.name,
+                   line=sodacl.line, config=dict(sodacl.config), definition=sodacl.line)
+    return check.model_copy(update={"severity": sodacl.severity or DEFAULT_SEVERITY["sodacl"]})
 
 
 _NOT_NULL_UNIQUE = re.compile(r"^\s*(\w+)\s+IS\s+NOT\s+NULL\s+AND\s+UNIQUE\s*$", re.I)

@@ -50,6 +50,12 @@ class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataR
     """Reads a data mesh kept as YAML, checks and governs it, and publishes it to DataHub."""
 
     path: str = Field(description="Root folder of the mesh: domains.yaml, governance.yaml and product specs below it.")
+    default_domain: Optional[str] = Field(
+        default=None,
+        description="Domain (declared in domains.yaml) for products whose spec names no domain or one that "
+        "domains.yaml does not declare, in any format; each such product gets a warning. Without it, such "
+        "a product is an error.",
+    )
     max_file_bytes: int = Field(
         default=DEFAULT_MAX_FILE_BYTES, gt=0, description="Spec files larger than this are refused."
     )

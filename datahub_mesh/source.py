@@ -37,7 +37,7 @@ from datahub_mesh.published import PublishedProduct, snapshot_from_datahub
 from datahub_mesh.selection import Selection
 from datahub_mesh.run_summary import RunSummary
 from datahub_mesh.spec import models as m
-from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh
+from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh, report_load_notes
 from datahub_mesh.state import PublishedStateHandler, load_legacy_file, prune, use_atomic_file_checkpoints
 
 
@@ -190,7 +190,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
 
     def _load(self) -> LoadResult:
         root = Path(self.config.path)
-        loaded = load_mesh(root, self.config.max_file_bytes)
+        loaded = load_mesh(root, self.config.max_file_bytes, default_domain=self.config.default_domain)
         self.report.spec_files_found = len(find_product_files(root))
         self.report.spec_files_failed = len(loaded.failed_files)
         self.report.spec_problems = len(loaded.problems)
@@ -199,9 +199,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         for problem in loaded.problems:
             self.report.failure(title="Invalid mesh spec", message=problem.message,
                                 context=f"{problem.file}:{problem.line or '?'} {problem.field}".strip(), log=False)
-        for problem in loaded.warnings:
-            self.report.warning(title="Mesh spec warning", message=problem.message,
-                                context=f"{problem.file}:{problem.line or '?'} {problem.field}".strip(), log=False)
+        report_load_notes(self.report, loaded)
         self.run_summary.loaded(loaded, root)
         return loaded
 

@@ -347,7 +347,42 @@ def generate(out_dir: Path = DATA_DIR, as_of: dt.datetime = None) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True)
         con.execute(f"COPY (SELECT * FROM {table}) TO '{target}' (FORMAT PARQUET, COMPRESSION ZSTD)")
         counts[location] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    counts.update(write_logistics_tables(con, out_dir))
     con.close()
+    return counts
+
+
+# logistics: the domain written in the open standards (ODCS contracts, an ODPS product) ---------------
+LOGISTICS_TABLES = {
+    "logistics/carriers": """
+        SELECT 'CAR' || lpad(CAST(i AS VARCHAR), 3, '0') AS carrier_id,
+               pick(['Rapid', 'Northern', 'Blue', 'Coastal', 'Prime', 'Urban'], 'carrier', i) || ' '
+                   || pick(['Freight', 'Express', 'Logistics', 'Parcel'], 'carrier2', i) AS carrier_name,
+               pick(['US', 'GB', 'DE', 'FR', 'NL'], 'carrier-country', i) AS country,
+               i % 7 <> 0 AS active
+        FROM range(1, 13) t(i)
+    """,
+    "logistics/shipments": """
+        SELECT 'SH' || lpad(CAST(i AS VARCHAR), 6, '0') AS shipment_id,
+               'ORD-' || lpad(CAST(100000 + h('ship-order', i) % 5000 AS VARCHAR), 6, '0') AS order_id,
+               'CAR' || lpad(CAST(1 + h('ship-carrier', i) % 12 AS VARCHAR), 3, '0') AS carrier_id,
+               'TRK' || lpad(CAST(i AS VARCHAR), 9, '0') AS tracking_number,
+               CASE WHEN i > 1480 THEN 'in_transit' WHEN h('ship-status', i) % 50 = 0 THEN 'returned'
+                    ELSE 'delivered' END AS status,
+               CAST(round(0.2 + (h('ship-weight', i) % 3000) / 100.0, 2) AS DOUBLE) AS weight_kg,
+               as_of() - to_minutes((1500 - i) * 29 + 5) AS shipped_at
+        FROM range(1, 1501) t(i)
+    """,
+}
+
+
+def write_logistics_tables(con, out_dir: Path) -> dict:
+    counts = {}
+    for location, query in LOGISTICS_TABLES.items():
+        target = out_dir / location / FILE_NAME
+        target.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"COPY ({query}) TO '{target}' (FORMAT PARQUET, COMPRESSION ZSTD)")
+        counts[location] = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
     return counts
 
 

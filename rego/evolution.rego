@@ -126,3 +126,24 @@ next_version("breaking", v) := sprintf("%v.0.0", [parts(v)[0] + 1])
 next_version("compatible", v) := sprintf("%v.%v.0", [parts(v)[0], parts(v)[1] + 1])
 
 next_version("patch", v) := sprintf("%v.%v.%v", [parts(v)[0], parts(v)[1], parts(v)[2] + 1])
+
+# The contract's lifecycle status (ODCS/ODPS `status`; null for formats that have none).
+status := lower(lib.get(lib.product, "status")) if is_string(lib.get(lib.product, "status"))
+
+deny contains msg if {
+	status == "retired"
+	msg := sprintf(
+		"contract status is retired: a retired contract is not published again; delete %s from the mesh, or set status: active if consumers still use it",
+		[lib.show(lib.get(lib.product, "name"))],
+	)
+}
+
+warn contains msg if {
+	status == "deprecated"
+	msg := "contract status is deprecated: tell its consumers what replaces it, and set status: retired when none is left"
+}
+
+warn contains msg if {
+	status in {"draft", "proposed"}
+	msg := sprintf("contract status is %s: set status: active once the contract is agreed with its consumers", [status])
+}

@@ -84,3 +84,20 @@ test_missing_evolution_is_denied if {
 	inp := object.remove(fixtures.valid_input, ["evolution"])
 	evolution.deny == {"evolution.kind null is not known: describe the change as one of breaking, compatible, patch, none"} with input as inp
 }
+
+test_active_or_absent_status_passes if {
+	inp := fixtures.with_product({"status": "active"})
+	count(evolution.deny) == 0 with input as inp
+	count(evolution.warn) == 0 with input as inp
+	count(evolution.deny) == 0 with input as fixtures.with_product({"status": null})
+}
+
+test_retired_contract_is_denied if {
+	inp := fixtures.with_product({"status": "retired"})
+	evolution.deny == {"contract status is retired: a retired contract is not published again; delete \"sales_orders_analytical\" from the mesh, or set status: active if consumers still use it"} with input as inp
+}
+
+test_deprecated_and_draft_contracts_warn if {
+	evolution.warn == {"contract status is deprecated: tell its consumers what replaces it, and set status: retired when none is left"} with input as fixtures.with_product({"status": "Deprecated"})
+	evolution.warn == {"contract status is draft: set status: active once the contract is agreed with its consumers"} with input as fixtures.with_product({"status": "draft"})
+}

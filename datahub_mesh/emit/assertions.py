@@ -145,9 +145,46 @@ def _typed_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort
         return _field_values(dataset, _field(column, port), _OP.REGEX_MATCH, _param(p["regex"]))
     if check.kind == "sql_metric":
         return _sql(dataset, p["query"], _OP.LESS_THAN_OR_EQUAL_TO, p["threshold"])
+    if check.kind == "metric" and (typed := _metric_info(check, port, dataset)) is not None:
+        return typed
     if check.kind == "completeness":
         return _custom(dataset, custom_type("completeness"), f"non-null share of ({', '.join(p['columns'])}) >= {p['min_pct']}%")
     return _custom(dataset, custom_type(check.kind), check.params.get("condition") or check.params.get("definition") or check.description, column)
+
+
+_METRIC_OP = {"=": _OP.EQUAL_TO, "!=": _OP.NOT_EQUAL_TO, "<": _OP.LESS_THAN, "<=": _OP.LESS_THAN_OR_EQUAL_TO,
+              ">": _OP.GREATER_THAN, ">=": _OP.GREATER_THAN_OR_EQUAL_TO, "between": _OP.BETWEEN}
+_FIELD_METRICS = {"missing_count": dh.FieldMetricTypeClass.NULL_COUNT,
+                  "missing_percent": dh.FieldMetricTypeClass.NULL_PERCENTAGE}
+
+
+def _metric_info(check: ContractCheck, port: m.OutputPort, dataset: str) -> Optional[dh.AssertionInfoClass]:
+    """A thresholded metric of the open standards as DataHub's typed assertion, where DataHub has one."""
+    p = check.params
+    op = _METRIC_OP.get(p["operator"])
+    if op is None:
+        return None
+    if op == _OP.BETWEEN:
+        low, high = p["value"]
+        params = dh.AssertionStdParametersClass(
+            minValue=dh.AssertionStdParameterClass(value=str(low), type=dh.AssertionStdParameterTypeClass.NUMBER),
+            maxValue=dh.AssertionStdParameterClass(value=str(high), type=dh.AssertionStdParameterTypeClass.NUMBER))
+    else:
+        params = _param(p["value"])
+    if p["metric"] == "row_count":
+        return dh.AssertionInfoClass(type=dh.AssertionTypeClass.VOLUME, volumeAssertion=dh.VolumeAssertionInfoClass(
+            type=dh.VolumeAssertionTypeClass.ROW_COUNT_TOTAL, entity=dataset,
+            rowCountTotal=dh.RowCountTotalClass(operator=op, parameters=params)))
+    if p["metric"] == "sql":
+        return dh.AssertionInfoClass(type=dh.AssertionTypeClass.SQL, sqlAssertion=dh.SqlAssertionInfoClass(
+            type=dh.SqlAssertionTypeClass.METRIC, entity=dataset, statement=p["query"], operator=op, parameters=params))
+    if p["metric"] in _FIELD_METRICS and check.column:
+        return dh.AssertionInfoClass(type=dh.AssertionTypeClass.FIELD, fieldAssertion=dh.FieldAssertionInfoClass(
+            type=dh.FieldAssertionTypeClass.FIELD_METRIC, entity=dataset,
+            fieldMetricAssertion=dh.FieldMetricAssertionClass(field=_field(check.column, port),
+                                                              metric=_FIELD_METRICS[p["metric"]], operator=op,
+                                                              parameters=params)))
+    return None
 
 
 def assertion_mcps(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str,

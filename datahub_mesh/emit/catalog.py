@@ -1,5 +1,6 @@
 """Domains, data products, output-port datasets and their owners, as MCPs."""
 
+import json
 import re
 from typing import Dict, Iterable, List, Optional
 
@@ -36,11 +37,6 @@ def field_type(declared: str) -> dh.SchemaFieldDataTypeClass:
 def ownership(owner_urns: List[str], kind: str = dh.OwnershipTypeClass.TECHNICAL_OWNER,
               type_urn: Optional[str] = None) -> dh.OwnershipClass:
     return dh.OwnershipClass(owners=[dh.OwnerClass(owner=u, type=kind, typeUrn=type_urn) for u in owner_urns])
-
-
-def product_ownership(owner_urn: str) -> dh.OwnershipClass:
-    """The owning team of a product is its Data Product Owner (an ownership type we define)."""
-    return ownership([owner_urn], dh.OwnershipTypeClass.CUSTOM, urns.ownership_type_urn(shared.DATA_PRODUCT_OWNER))
 
 
 # --- domains ---------------------------------------------------------------------------
@@ -83,6 +79,8 @@ def product_properties(product: m.DataProduct, extra: Dict[str, str]) -> Dict[st
         "sla_update_schedule": sla.update_schedule or "",
         "retention_data_type": product.retention.data_type if product.retention else "",
         "spec_format": product.source.format,
+        "status": product.status or "",
+        **product.properties,
         **extra,
     }
     return {k: v for k, v in props.items() if v}
@@ -116,12 +114,21 @@ def product_mcps(product: m.DataProduct, dataset_urns: List[str], properties: Di
         MCP(entityUrn=urn, aspect=dh.DomainsClass(domains=[urns.domain_urn(product.domain)])),
         MCP(entityUrn=urn, aspect=typed),
     ]
-    owner = urns.owner_urn(product.owner)
-    if owner:
-        mcps.append(MCP(entityUrn=urn, aspect=product_ownership(owner)))
+    owners = product_owners(product, dh.OwnershipTypeClass.CUSTOM, urns.ownership_type_urn(shared.DATA_PRODUCT_OWNER))
+    if owners:
+        mcps.append(MCP(entityUrn=urn, aspect=owners))
     if product.tags:
         mcps.append(MCP(entityUrn=urn, aspect=_tags(product.tags)))
     return mcps
+
+
+def product_owners(product: m.DataProduct, team_type: str, team_type_urn: Optional[str] = None
+                   ) -> Optional[dh.OwnershipClass]:
+    """The owning team with the given type; members of an open-standard team with the type their role maps to."""
+    owner = urns.owner_urn(product.owner)
+    owners = [dh.OwnerClass(owner=owner, type=team_type, typeUrn=team_type_urn)] if owner else []
+    owners += [dh.OwnerClass(owner=urns.user_urn(x.name), type=x.ownership_type) for x in product.members]
+    return dh.OwnershipClass(owners=owners) if owners else None
 
 
 # --- output-port datasets ---------------------------------------------------------------------
@@ -136,13 +143,14 @@ def schema_field(column: m.Column) -> dh.SchemaFieldClass:
     terms = [pii_term(column.pii_category)] if column.pii_category else []
     return dh.SchemaFieldClass(
         fieldPath=column.name,
-        type=field_type(column.type),
+        type=field_type(column.logical_type or column.type),
         nativeDataType=column.type,
         description=column.description,
         nullable=not column.required,
         isPartOfKey=column.primary_key,
         globalTags=_tags(tags) if tags else None,
         glossaryTerms=_terms(terms) if terms else None,
+        jsonProps=json.dumps(column.properties, sort_keys=True) if column.properties else None,
     )
 
 
@@ -176,18 +184,20 @@ def dataset_mcps(
     port_props.update({k: v for k, v in {"location": port.location, "format": port.format, "port_type": port.type}.items() if v})
     if port.partitioned_by:
         port_props["partitioned_by"] = ",".join(port.partitioned_by)
+    port_props.update(port.properties)
     mcps = [
-        MCP(entityUrn=urn, aspect=dh.DatasetPropertiesClass(name=port.name, description=product.description, customProperties=port_props)),
+        MCP(entityUrn=urn, aspect=dh.DatasetPropertiesClass(name=port.name, description=port.description or product.description,
+                                                            customProperties=port_props)),
         MCP(entityUrn=urn, aspect=dh.SubTypesClass(typeNames=["Topic" if urns.port_platform(port) == "kafka" else "Table"])),
         MCP(entityUrn=urn, aspect=dh.DomainsClass(domains=[urns.domain_urn(product.domain)])),
         MCP(entityUrn=urn, aspect=typed),
     ]
     if port.columns:
         mcps.append(MCP(entityUrn=urn, aspect=schema_metadata(product, port)))
-    owner = urns.owner_urn(product.owner)
-    if owner:
-        mcps.append(MCP(entityUrn=urn, aspect=ownership([owner], dh.OwnershipTypeClass.TECHNICAL_OWNER)))
-    dataset_tags = list(product.tags) + ([f"classification:{product.classification}"] if product.classification else [])
+    owners = product_owners(product, dh.OwnershipTypeClass.TECHNICAL_OWNER)
+    if owners:
+        mcps.append(MCP(entityUrn=urn, aspect=owners))
+    dataset_tags = list(product.tags) + list(port.tags) + ([f"classification:{product.classification}"] if product.classification else [])
     if any(c.pii for c in port.columns):
         dataset_tags.append(PII_TAG)
     if dataset_tags:

@@ -38,6 +38,7 @@ def product_document(product: m.DataProduct) -> Dict[str, Any]:
             "availability_pct": product.sla.availability_pct,
         },
         "changelog": [c.model_dump() for c in product.changelog],
+        "status": product.status,  # the contract's lifecycle (ODCS/ODPS); null for the seeds' formats
     }
 
 

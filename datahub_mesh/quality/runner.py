@@ -275,6 +275,9 @@ _MEASURES = {
     "completeness": _measure_metric("complete rows (%)", False),
     "sql_metric": _measure_metric("query result", False),
     "sql_condition": _measure_metric("rows breaking the rule", True),
+    "metric": lambda check, parts: _measure_metric(check.params["subject"], False)(check, parts),
+    "sodacl": lambda check, parts: _measure_metric(re.split(r"\s+(?:[<>!]?=|[<>]|not between|between)\s+",
+                                                           check.params["line"])[0], False)(check, parts),
 }
 
 

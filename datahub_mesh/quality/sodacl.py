@@ -16,6 +16,9 @@ Each contract check becomes one Soda check named by the check's id (a few kinds 
     completeness      completeness_pct >= N, a metric expression over the required columns
     sql_metric        user-defined metric: the contract's query, fail when > threshold
     sql_condition     user-defined metric: COUNT(*) WHERE NOT (condition), fail when > 0
+    metric            a metric with a threshold from the open standards: missing_/invalid_/duplicate_count or
+                      _percent(col), row_count, or a user-defined metric query (`sql`); = != < <= > >= between
+    sodacl            a check line written in SodaCL by the contract's author, with its configuration
     row_count_change  no Soda check (change over time needs Soda Cloud): the scan's row count is compared
                       with the previous run's by the runner
 
@@ -254,6 +257,33 @@ def _condition_query(table: str, condition: str) -> str:
     return f"SELECT COUNT(*) FROM {table} WHERE NOT ({condition})"
 
 
+def _threshold(operator: str, value: Any) -> str:
+    if operator in ("between", "not between"):
+        return f"{operator} {_number(value[0])} and {_number(value[1])}"
+    return f"{operator} {_number(value)}"
+
+
+_QUOTED_CONFIG = {"valid values", "missing values", "invalid values", "valid regex", "missing regex", "invalid regex"}
+
+
+def _metric(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    p = check.params
+    threshold = _threshold(p["operator"], p["value"])
+    if p["metric"] == "sql":
+        metric = _metric_name("sql", check.id.rsplit("/", 1)[-1])
+        return [SodaCheck(check.id, schema.table, f"{metric} {threshold}",
+                          {**_named(check.id), f"{metric} query": jinja_literal(p["query"], renderings=2)})]
+    config = {k: ([sql_literal(str(x)) for x in v] if isinstance(v, list) else sql_literal(str(v)))
+              if k in _QUOTED_CONFIG else v for k, v in p.get("config", {}).items()}
+    target = f"({p['target']})" if p.get("target") and p["metric"] != "row_count" else ""
+    samples = {} if p["metric"] == "row_count" else {"samples limit": 0}
+    return _one(check, schema, f"{p['metric']}{target} {threshold}", **config, **samples)
+
+
+def _sodacl(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+    return _one(check, schema, check.params["line"], **check.params.get("config", {}))
+
+
 def _row_count_change(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     return []
 
@@ -271,7 +301,7 @@ _COMPILERS = {
     "schema": _schema, "row_count": _row_count, "not_null": _not_null, "unique": _unique,
     "primary_key": _primary_key, "min": _bound, "max": _bound, "allowed_values": _allowed_values,
     "pattern": _pattern, "freshness": _freshness, "completeness": _completeness, "sql_metric": _sql_metric,
-    "sql_condition": _sql_condition, "row_count_change": _row_count_change,
+    "sql_condition": _sql_condition, "row_count_change": _row_count_change, "metric": _metric, "sodacl": _sodacl,
 }
 
 

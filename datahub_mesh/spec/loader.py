@@ -16,11 +16,14 @@ from datahub_mesh.spec import models as m
 from datahub_mesh.spec.errors import SpecError, SpecProblem
 from datahub_mesh.spec.formats import DataProductFile, DomainsFile, ProductFile, Strict
 from datahub_mesh.spec.governance import GovernanceFile
+from datahub_mesh.spec.standard_files import is_standard_file, load_standard_files
+from datahub_mesh.spec.standards import ODCS_SUFFIX, ODPS_SUFFIX
 from datahub_mesh.spec.yaml_reader import DEFAULT_MAX_FILE_BYTES, LineMap, read_yaml
 
 DOMAINS_FILE = "domains.yaml"
 GOVERNANCE_FILE = "governance.yaml"
 PRODUCT_FILES = ("data_product.yaml", "product.yaml")
+STANDARD_PATTERNS = (f"*{ODCS_SUFFIX}", f"*{ODPS_SUFFIX}")
 
 
 @dataclass
@@ -30,25 +33,41 @@ class LoadResult:
     failed_files: List[Path] = field(default_factory=list)
     # not fatal: e.g. an input whose own spec failed, so its lineage edge is left out this run
     warnings: List[SpecProblem] = field(default_factory=list)
+    # information: fields of the open standards that have no home in the mesh model, once per file
+    notes: List[SpecProblem] = field(default_factory=list)
 
 
-def load_mesh(root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LoadResult:
+def load_mesh(root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, default_domain: Optional[str] = None) -> LoadResult:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"mesh root {root} is not a directory")
     result = LoadResult(mesh=m.Mesh(root=root))
-    loader = _Loader(result, max_file_bytes)
+    loader = _Loader(result, max_file_bytes, default_domain)
     loader.root = root
     loader.load_domains(root / DOMAINS_FILE)
     loader.load_governance(root / GOVERNANCE_FILE)
     for file in find_product_files(root):
-        loader.load_product(file)
+        if not is_standard_file(file):
+            loader.load_product(file)
+    load_standard_files(loader, [f for f in find_product_files(root) if is_standard_file(f)])
+    loader.check_default_domain()
     loader.check_references()
     return result
 
 
+def report_load_notes(report: Any, loaded: LoadResult) -> None:
+    """Warnings (a product moved to the default domain, an unset variable) and information (unmapped fields)."""
+    for problem in loaded.warnings:
+        report.warning(title="Mesh spec warning", message=problem.message,
+                       context=f"{problem.file}:{problem.line or '?'} {problem.field}".strip(), log=False)
+    for note in loaded.notes:
+        report.info(title="Field not mapped", message=note.message,
+                    context=f"{note.file}:{note.line or '?'} {note.field}".strip(), log=False)
+
+
 def find_product_files(root: Path) -> List[Path]:
-    return sorted(p for name in PRODUCT_FILES for p in root.rglob(name) if p.is_file())
+    files = [p for name in PRODUCT_FILES + STANDARD_PATTERNS for p in root.rglob(name) if p.is_file()]
+    return sorted(set(files))
 
 
 def load_product_file(file: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> m.DataProduct:
@@ -119,9 +138,10 @@ def _lists_at(data: Any, path: tuple, prefix: tuple):
 
 
 class _Loader:
-    def __init__(self, result: LoadResult, max_file_bytes: int):
+    def __init__(self, result: LoadResult, max_file_bytes: int, default_domain: Optional[str] = None):
         self.result = result
         self.max_file_bytes = max_file_bytes
+        self.default_domain = default_domain
         self.product_lines: Dict[str, Tuple[Path, LineMap]] = {}
         self.root: Optional[Path] = None
         self.failed_names: set = set()
@@ -191,6 +211,9 @@ class _Loader:
             self._failed(file, e.problems)
             self.failed_names.add(_declared_name(data))
             return
+        self.add_product(product, file, lines)
+
+    def add_product(self, product: m.DataProduct, file: Path, lines: LineMap) -> None:
         key = "product.name" if product.source.format == "product" else "name"
         if product.name in self.result.mesh.products:
             first = self.result.mesh.products[product.name].source.file
@@ -206,6 +229,8 @@ class _Loader:
         outcome does not depend on the order of names.
         """
         mesh = self.result.mesh
+        for name, product in list(mesh.products.items()):
+            mesh.products[name] = self._with_default_domain(product)
         failing = {name: self._reference_problems(p) for name, p in mesh.products.items()}
         for name, problems in boundaries.duplicate_locations(mesh.products, self.product_lines).items():
             failing[name] = failing[name] + problems
@@ -222,7 +247,11 @@ class _Loader:
         prefix = ("product",) if product.source.format == "product" else ()
         problems = []
         domains = self.result.mesh.domains
-        if domains and product.domain not in domains:
+        if not product.domain:
+            problems.append(SpecProblem(
+                file, _line(lines, ()), "domain",
+                "the product names no domain; add `domain:` or set the recipe's `default_domain`"))
+        elif domains and product.domain not in domains:
             key = "subdomain" if prefix + ("subdomain",) in lines else "domain"
             problems.append(
                 SpecProblem(
@@ -235,6 +264,27 @@ class _Loader:
             if problem:
                 problems.append(SpecProblem(file, _line(lines, ("inputs", i)), f"inputs.{i}", problem))
         return problems
+
+    def _with_default_domain(self, product: m.DataProduct) -> m.DataProduct:
+        """A product without a declared domain goes to the recipe's default domain, with a warning."""
+        domains = self.result.mesh.domains
+        if not self.default_domain or (product.domain and (not domains or product.domain in domains)):
+            return product
+        if domains and self.default_domain not in domains:
+            return product  # reported once by check_default_domain
+        file, lines = self.product_lines[product.name]
+        found = f"domain '{product.domain}' is not declared in domains.yaml" if product.domain else "the product names no domain"
+        self.result.warnings.append(SpecProblem(file, _line(lines, ("domain",)), "domain",
+                                                f"{found}; it goes to the default domain '{self.default_domain}'"))
+        return product.model_copy(update={"domain": self.default_domain})
+
+    def check_default_domain(self) -> None:
+        domains = self.result.mesh.domains
+        if self.default_domain and domains and self.default_domain not in domains:
+            self.result.problems.append(SpecProblem(
+                self.result.mesh.root / DOMAINS_FILE, None, "default_domain",
+                f"the recipe's default_domain '{self.default_domain}' is not declared in domains.yaml; "
+                f"expected one of {sorted(domains)}"))
 
     def _input_problem(self, product: m.DataProduct, ref: m.InputRef) -> Optional[str]:
         products = self.result.mesh.products

@@ -1,7 +1,7 @@
 """The mesh as the other stages see it: one typed model, whatever file format it came from."""
 
 from pathlib import Path
-from typing import Dict, List, Literal, Optional
+from typing import Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +15,7 @@ class Frozen(BaseModel):
 
 class SourceRef(Frozen):
     file: Path
-    format: Literal["data_product", "product"]
+    format: Literal["data_product", "product", "odcs", "odps"]
 
 
 class Owner(Frozen):
@@ -39,6 +39,11 @@ class Column(Frozen):
     allowed_values: Optional[List[str]] = None
     pattern: Optional[str] = None
     tags: List[str] = []
+    # from the open standards: a logical type beside the physical one, fields inside an object or
+    # array (`address.street`: shown in DataHub, not checked as a table column), other attributes
+    logical_type: Optional[str] = None
+    nested: bool = False
+    properties: Dict[str, str] = {}
 
 
 class OutputPort(Frozen):
@@ -52,6 +57,9 @@ class OutputPort(Frozen):
     partitioned_by: List[str] = []
     freshness_hours: Optional[float] = None
     timestamp_field: Optional[str] = None
+    description: Optional[str] = None
+    tags: List[str] = []
+    properties: Dict[str, str] = {}
 
     @property
     def primary_key(self) -> List[str]:
@@ -82,6 +90,41 @@ class QualityRule(Frozen):
     rule: str
     severity: Severity = "high"
     port: Optional[str] = None
+
+
+class MetricCheck(Frozen):
+    """A Soda metric compared with a threshold: `missing_percent(email) < 5`, `row_count between 10 and 99`,
+    or a query's result (`metric: sql`)."""
+
+    name: str
+    metric: str
+    operator: Literal["=", "!=", "<", "<=", ">", ">=", "between", "not between"]
+    value: Union[float, List[float], str]
+    column: Optional[str] = None
+    config: Dict[str, object] = {}
+    query: Optional[str] = None
+    severity: Optional[Severity] = None
+    description: Optional[str] = None
+    port: Optional[str] = None
+
+
+class SodaClCheck(Frozen):
+    """One check written in SodaCL by the contract's author: its line and its configuration."""
+
+    name: str
+    line: str
+    config: Dict[str, object] = {}
+    severity: Optional[Severity] = None
+    description: Optional[str] = None
+    port: Optional[str] = None
+
+
+class Member(Frozen):
+    """A person of the owning team, with the DataHub ownership type their role maps to."""
+
+    name: str
+    role: Optional[str] = None
+    ownership_type: str = "TECHNICAL_OWNER"
 
 
 class Alert(Frozen):
@@ -134,6 +177,12 @@ class DataProduct(Frozen):
     changelog: List[ChangelogEntry] = []
     tags: List[str] = []
     source: SourceRef
+    # from the open standards
+    status: Optional[str] = None
+    metric_checks: List[MetricCheck] = []
+    sodacl_checks: List[SodaClCheck] = []
+    members: List[Member] = []
+    properties: Dict[str, str] = {}
 
 
 class DomainTeam(Frozen):

@@ -64,7 +64,7 @@ def test_breaking_change_its_fix_and_a_pii_violation_tell_their_story_in_the_aud
     quarter = _quarter(dt.datetime.now(dt.timezone.utc))
     assert audit_main([str(workspace.decision_log), "--quarter", quarter, "--out", str(out)]) == 0
     summary = json.loads((out / f"audit-{quarter}.json").read_text())
-    assert summary["totals"]["decisions"] == 30
+    assert summary["totals"]["decisions"] == 36  # three runs of twelve products
     assert summary["totals"]["denied"] == 3
     blocked = {b["product"]: b for b in summary["blocked_products"]}
     assert set(blocked) == {"accounts_receivable", "feature_usage"}

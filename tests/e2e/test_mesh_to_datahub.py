@@ -27,7 +27,8 @@ def test_domains_land_with_descriptions_owners_and_parent(workspace):
     workspace.ingest()
     store = workspace.store()
     assert store.urns("urn:li:domain:") == [urns.domain_urn(d) for d in
-                                            ["customer-intelligence", "finance", "marketing", "product", "sales"]]
+                                            ["customer-intelligence", "finance", "logistics", "marketing", "product",
+                                             "sales"]]
     sales = store.aspect(urns.domain_urn("sales"), "domainProperties")
     assert sales["description"] == "Customer transactions and revenue"
     owners = store.aspect(urns.domain_urn("sales"), "ownership")["owners"]

@@ -66,7 +66,7 @@ def test_fixing_the_denied_product_publishes_it(workspace):
 def test_every_decision_is_logged_and_traceable_from_datahub(workspace):
     run = workspace.ingest()
     events = read_events(workspace.decision_log)
-    assert len(events) == run.report.policy_decisions == 10
+    assert len(events) == run.report.policy_decisions == 12
     assert verify_chain(events) is None
     by_product = {e["input"]["product"]["name"]: e for e in events}
     assert by_product["accounts_receivable"]["result"]["allow"] is False
@@ -128,7 +128,7 @@ def opa(workspace):
 def test_opa_server_decides_like_the_embedded_engine_and_its_decision_ids_are_kept(workspace, opa):
     run = workspace.ingest(policy={"engine": "opa", "opa_url": opa.url, "timeout_seconds": 1.0})
     assert set(run.report.denied_products) == {"accounts_receivable"}
-    assert run.report.products_published == 9
+    assert run.report.products_published == 11
     events = read_events(workspace.decision_log)
     assert all(e["labels"]["engine"] == "opa" for e in events)
     typed = typed_properties(workspace.store(), urns.product_urn("general_ledger"))
@@ -142,7 +142,7 @@ def test_opa_failures_fail_closed_and_publish_nothing(workspace, opa, mode, expe
     opa.set_mode(mode)
     run = workspace.ingest(policy={"engine": "opa", "opa_url": opa.url, "timeout_seconds": 1.0, "retries": 0})
     assert run.failed
-    assert run.report.products_published == 0 and run.report.policy_errors == 10
+    assert run.report.products_published == 0 and run.report.policy_errors == 12
     failure = next(f for f in run.report.failures if f.title.startswith("Policy evaluation failed"))
     assert expected in failure.message.lower()
     assert not [m for m in run.emitted if m["aspectName"] in DEFINITIONS]
@@ -167,4 +167,4 @@ def test_an_unexpected_error_in_one_product_does_not_stop_the_others(workspace, 
     assert "simulated fault" in failure.message and failure.context[0].startswith("general_ledger")
     store = workspace.store()
     assert not store.removed(urns.product_urn("general_ledger"))
-    assert run.report.products_published == 9
+    assert run.report.products_published == 11

@@ -20,6 +20,8 @@ PRODUCTS = {
     "user_engagement": ("product", "product"),
     "general_ledger": ("finance", "data_product"),
     "accounts_receivable": ("finance", "product"),
+    "deliveries": ("logistics", "odps"),
+    "carriers": ("logistics", "odcs"),
 }
 CLASSIFICATION_RANK = {"public": 0, "internal": 1, "confidential": 2, "restricted": 3}
 
@@ -44,7 +46,7 @@ def test_all_products_are_present_in_their_domains_and_formats(mesh):
 
 
 def test_domains_with_teams_and_the_nested_domain(mesh):
-    assert sorted(mesh.domains) == ["customer-intelligence", "finance", "marketing", "product", "sales"]
+    assert sorted(mesh.domains) == ["customer-intelligence", "finance", "logistics", "marketing", "product", "sales"]
     assert mesh.domains["customer-intelligence"].parent == "marketing"
     assert all(mesh.domains[d].parent is None for d in ("sales", "marketing", "product", "finance"))
     sales = mesh.domains["sales"]
