@@ -71,6 +71,9 @@ def _tag_names(mesh: m.Mesh) -> Dict[str, str]:
             tags.setdefault(tag, f"Tag '{tag}' from data product specs.")
         if product.classification:
             tags[f"classification:{product.classification}"] = f"Data classified as {product.classification}."
+        for port in product.outputs:
+            for tag in port.tags:
+                tags.setdefault(tag, f"Tag '{tag}' from data product ports.")
         for column in (c for p in product.outputs for c in p.columns):
             for tag in column.tags:
                 tags.setdefault(tag, f"Tag '{tag}' from data product schemas.")

@@ -9,6 +9,7 @@ import itertools
 import json
 import subprocess
 import sys
+import time
 import types
 import uuid
 
@@ -39,7 +40,9 @@ def freeze(monkeypatch) -> dt.datetime:
     """The run's clock, Soda's NOW and the decision ids, fixed."""
     import soda.scan
 
-    monkeypatch.setattr(mesh_source, "time", types.SimpleNamespace(time=lambda: FIXED_NOW.timestamp()))
+    monkeypatch.setattr(mesh_source, "time", types.SimpleNamespace(
+        time=lambda: FIXED_NOW.timestamp(), strftime=time.strftime,
+        gmtime=lambda *_: time.gmtime(FIXED_NOW.timestamp())))
     monkeypatch.setattr(soda.scan, "datetime", _FixedDatetime)
     counter = itertools.count(1)
     monkeypatch.setattr(decision_log, "uuid", types.SimpleNamespace(

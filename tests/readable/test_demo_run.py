@@ -17,6 +17,7 @@ PRODUCTS = {  # the demo's products: domain/name version
     "customer-intelligence/customer-360 2.1.0", "sales/customers 1.4.0", "product/feature_usage 1.1.0",
     "finance/general_ledger 4.0.0", "marketing/lead_attribution 2.0.0", "sales/revenue_metrics 3.0.1",
     "sales/sales_orders_analytical 2.1.0", "product/user_engagement 1.3.2",
+    "logistics/carriers 1.0.0", "logistics/deliveries 1.2.0",
 }
 
 
@@ -46,11 +47,11 @@ def demo(clone, tmp_path_factory):
 
 
 def test_one_progress_line_per_product_as_it_is_decided(demo):
-    lines = [line for line in demo.stdout.splitlines() if re.match(r"^\[\d+/10\] ", line)]
-    assert [int(re.match(r"^\[(\d+)/", line).group(1)) for line in lines] == list(range(1, 11))
-    labels = {re.match(r"^\[\d+/10\] (\S+ \S+):", line).group(1) for line in lines}
+    lines = [line for line in demo.stdout.splitlines() if re.match(r"^\[\d+/12\] ", line)]
+    assert [int(re.match(r"^\[(\d+)/", line).group(1)) for line in lines] == list(range(1, 13))
+    labels = {re.match(r"^\[\d+/12\] (\S+ \S+):", line).group(1) for line in lines}
     assert labels == PRODUCTS
-    assert any(re.match(r"^\[\d+/10\] product/user_engagement 1\.3\.2: published, 20/21 checks passed$", line)
+    assert any(re.match(r"^\[\d+/12\] product/user_engagement 1\.3\.2: published, 20/21 checks passed$", line)
                for line in lines), lines
     assert any(line.startswith("[") and "finance/accounts_receivable 1.0.3: denied (not in DataHub)" in line
                and "[pii]" in line for line in lines), lines
@@ -59,7 +60,7 @@ def test_one_progress_line_per_product_as_it_is_decided(demo):
 def test_every_product_outcome_is_on_the_last_screen(demo):
     last_screen = tail(demo.stdout, 40)
     assert demo.returncode == 1  # accounts_receivable is denied on purpose
-    assert "datahub-mesh: 10 products: 9 published, 0 kept at the version DataHub holds, 1 denied" in last_screen
+    assert "datahub-mesh: 12 products: 11 published, 0 kept at the version DataHub holds, 1 denied" in last_screen
     for label in PRODUCTS:
         assert label in last_screen, label
     denied = last_screen[last_screen.index("Denied: not published, nothing in DataHub (1):"):]
@@ -77,14 +78,14 @@ def test_every_product_outcome_is_on_the_last_screen(demo):
 def test_sample_data_is_fresh_on_any_day_without_regeneration(demo):
     """The committed data was written as of 2026-11-23; its freshness checks pass whatever today is."""
     assert "freshness" not in tail(demo.stdout, 40)
-    assert "9 published" in demo.stdout
+    assert "11 published" in demo.stdout
 
 
 def test_the_run_summary_is_written_as_json(demo, clone):
     summary = json.loads((clone / ".datahub-mesh" / "last-run.json").read_text())
     statuses = {name: p["status"] for name, p in summary["products"].items()}
     assert statuses.pop("accounts_receivable") == "denied"
-    assert set(statuses.values()) == {"published"} and len(statuses) == 9
+    assert set(statuses.values()) == {"published"} and len(statuses) == 11
     assert "Run summary as JSON: .datahub-mesh/last-run.json" in demo.stdout
 
 
@@ -107,7 +108,7 @@ def test_old_sample_data_is_read_relative_to_its_own_instant(clone, tmp_path):
     fresh = tmp_path / "fresh.yml"
     fresh.write_text(recipe.replace('"2026-11-23T12:00:00"', '"2025-06-01T00:00:00"'))
     run = ingest(fresh, cwd=tmp_path, home=tmp_path / "home", code=clone)
-    assert "9 published" in run.stdout, tail(run.stdout)
+    assert "11 published" in run.stdout, tail(run.stdout)
     stale = tmp_path / "stale.yml"
     stale.write_text(re.sub(r"\n\s*sample_data_as_of:.*", "", recipe).replace(".datahub-mesh", ".stale"))
     run = ingest(stale, cwd=tmp_path, home=tmp_path / "home", code=clone)

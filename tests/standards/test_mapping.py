@@ -199,7 +199,7 @@ schema:
     assert (product.description, product.status, product.classification) == ("Every shipment.", "deprecated", "confidential")
     assert (product.owner.team, product.owner.contact, product.owner.slack) == ("logistics-data", "team@example.com", "#logistics")
     assert [(x.name, x.ownership_type) for x in product.members] == [
-        ("ada", "DATAOWNER"), ("grace", "DATA_STEWARD"), ("alan", "TECHNICAL_OWNER")]
+        ("ada", "BUSINESS_OWNER"), ("grace", "DATA_STEWARD"), ("alan", "TECHNICAL_OWNER")]
     port = product.outputs[0]
     assert (port.location, port.format) == ("s3://prod/shipments_v2/", "parquet")
     assert (port.freshness_hours, port.timestamp_field) == (4.0, "shipped_at")

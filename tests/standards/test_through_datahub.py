@@ -35,7 +35,7 @@ def test_the_odps_product_lands_with_its_domain_team_assets_and_lineage(example)
     assert props["customProperties"]["status"] == "active"
     assert store.aspect(DELIVERIES, "domains")["domains"] == ["urn:li:domain:logistics"]
     owners = {(o["owner"], o["type"]) for o in store.aspect(DELIVERIES, "ownership")["owners"]}
-    assert owners == {("urn:li:corpGroup:logistics-data", "DATAOWNER"), ("urn:li:corpuser:lena.ortiz", "DATAOWNER"),
+    assert owners == {("urn:li:corpGroup:logistics-data", "CUSTOM"), ("urn:li:corpuser:lena.ortiz", "BUSINESS_OWNER"),
                       ("urn:li:corpuser:omar.haddad", "DATA_STEWARD")}
     assert [u["dataset"] for u in store.aspect(SHIPMENTS, "upstreamLineage")["upstreams"]] == [CARRIERS]
     # the contract that no ODPS product claims is a product of its own
