@@ -29,6 +29,14 @@ class PolicyConfig(ConfigModel):
     opa_token: Optional[str] = Field(default=None, description="Bearer token for the OPA server; use ${OPA_TOKEN}.")
     timeout_seconds: float = Field(default=1.5, gt=0, description="Time limit for one OPA decision.")
     retries: int = Field(default=2, ge=0, description="Retries for a failed OPA request before failing closed.")
+    engine_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Embedded engine: time limit for one decision; a rule that runs longer fails "
+        "that decision closed (and its domain's, when a domain's custom file is the cause).")
+    engine_memory_mb: int = Field(
+        default=1024, ge=128, description="Embedded engine: memory limit (address space) of its worker process.")
+    run_lock_wait_seconds: float = Field(
+        default=30.0, ge=0, description="How long a run waits for another run on the same decision log and state "
+        "to finish before it stops with an error.")
     decision_log: Optional[str] = Field(
         default=".datahub-mesh/decisions.jsonl",
         description="JSON-lines file that receives an OPA decision-log event per decision (embedded engine). "

@@ -14,12 +14,10 @@ import datetime as _dt
 import decimal
 import hashlib
 import json
-import queue
 import threading
 import time
 import weakref
 from abc import ABC, abstractmethod
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -243,61 +241,83 @@ class _Undefined:
 UNDEFINED = _Undefined()
 
 
-class _EngineThread:
-    """One thread that owns a regorus Engine and runs jobs on it, one at a time.
+DEFAULT_DECISION_TIMEOUT = 10.0
+DEFAULT_MEMORY_MB = 1024
+AREAS_QUERY = "data.mesh.main.areas"
 
-    This build of regorus panics when an Engine is used, or even dropped, on any
-    thread but the one that created it; so the engine lives and dies here, and
-    other threads only send jobs. A job is a function taking the thread's state
-    dict, where the engine is kept.
-    """
 
-    def __init__(self) -> None:
-        self._jobs: "queue.Queue[Optional[Tuple[Any, Future]]]" = queue.Queue()
-        self._accepting = True
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._serve, args=(self._jobs,), name="regorus", daemon=True)
-        self._thread.start()
+def product_domain(input: Any) -> Optional[str]:
+    product = input.get("product") if isinstance(input, Mapping) else None
+    domain = product.get("domain") if isinstance(product, Mapping) else None
+    return domain if isinstance(domain, str) else None
 
-    @staticmethod
-    def _serve(jobs: "queue.Queue[Optional[Tuple[Any, Future]]]") -> None:
-        state: Dict[str, Any] = {}
-        while True:
-            job = jobs.get()
-            if job is None:
-                break
-            function, future = job
-            try:
-                future.set_result(function(state))
-            except BaseException as error:
-                future.set_exception(error)
-            # A finished job must not keep its caller (and so this thread) alive.
-            del job, function, future
-        state.clear()
 
-    def run(self, function: Any, *args: Any) -> Any:
-        future: Future = Future()
-        with self._lock:
-            if not self._accepting:
-                raise PolicyEvaluationError("the embedded policy engine was closed: create a new one")
-            self._jobs.put((lambda state: function(state, *args), future))
-        return future.result()
+class CustomPolicies:
+    """What the static check made of rego/custom/: which domains' files were refused (and why),
+    which were accepted, and the rules each accepted domain defines."""
 
-    def stop(self) -> None:
-        with self._lock:
-            if self._accepting:
-                self._accepting = False
-                self._jobs.put(None)
+    def __init__(self, rego_dir: Path, files: Sequence[Tuple[str, str]]):
+        from datahub_mesh.policy.bundle_check import check_bundle, custom_domain, parse_bundle
+
+        self.rego_dir = rego_dir
+        self.refused: Dict[str, List[str]] = {}
+        platform_problems = []
+        for problem in check_bundle(files):
+            domain = custom_domain(problem.file)
+            if domain is None:
+                platform_problems.append(problem)
+            else:
+                self.refused.setdefault(domain, []).append(problem.describe(rego_dir))
+        if platform_problems:
+            raise PolicyEvaluationError(
+                "the policies under " + str(rego_dir) + " are not valid: "
+                + "; ".join(p.describe(rego_dir) for p in platform_problems)
+            )
+        accepted = [(name, source) for name, source in files if custom_domain(name) not in self.refused]
+        self.platform = [(name, source) for name, source in accepted if custom_domain(name) is None]
+        self.by_domain: Dict[str, List[Tuple[str, str]]] = {}
+        self.files: Dict[str, List[str]] = {}
+        for name, source in accepted:
+            domain = custom_domain(name)
+            if domain is not None:
+                self.by_domain.setdefault(domain, []).append((name, source))
+                self.files.setdefault(domain, []).append(str(rego_dir / name))
+        bundle, _ = parse_bundle(accepted)
+        self.rules = bundle.custom_rules() if bundle is not None else {}
+
+    def refusal(self, domain: Optional[str]) -> Optional[str]:
+        if domain is None or domain not in self.refused:
+            return None
+        return (f"the custom policies of domain {domain} were refused when loading, so its products are not "
+                f"published until they are fixed: " + "; ".join(self.refused[domain]))
+
+    def required_areas(self, areas: Sequence[str], domain: Optional[str]) -> List[str]:
+        required = list(areas)
+        if domain is not None and self.rules.get(domain, set()) & {"deny", "warn"}:
+            required.append(f"custom.{domain}")
+        return required
+
+
+def check_areas(decision: "PolicyDecision", required: Sequence[str], where: str) -> None:
+    missing = sorted(set(required) - set(decision.policies))
+    if missing:
+        raise PolicyEvaluationError(
+            f"{where} reported no result for policy area(s) {', '.join(missing)}, which the rego/ bundle defines: "
+            "the decision is incomplete, so the product is not published; check that every policy is loaded"
+        )
 
 
 class EmbeddedEngine(PolicyEngine):
-    """Evaluates rego/ in-process with regorus: one regorus Engine per instance,
-    owned by a single thread that runs the evaluations one at a time, because
-    the engine is not thread-safe."""
+    """Evaluates rego/ with regorus in a worker process of its own (datahub_mesh.policy.worker), with
+    a deadline and a memory limit per decision. A domain's custom file that crashes, hangs or runs away
+    fails its own domain's decisions, and the engine restarts for the others."""
 
     name = "embedded"
 
-    def __init__(self, rego_dir: Path, data: Mapping[str, Any]):
+    def __init__(self, rego_dir: Path, data: Mapping[str, Any], *, timeout_seconds: float = DEFAULT_DECISION_TIMEOUT,
+                 memory_mb: int = DEFAULT_MEMORY_MB):
+        from datahub_mesh.policy.worker import EngineWorker
+
         self.rego_dir = Path(rego_dir)
         if not self.rego_dir.is_dir():
             raise PolicyEvaluationError(f"policy directory {self.rego_dir} does not exist: check the rego directory setting")
@@ -306,80 +326,100 @@ class EmbeddedEngine(PolicyEngine):
             raise PolicyEvaluationError(f"no policy files (*.rego) under {self.rego_dir}: check the rego directory setting")
         self._data = to_json_document(dict(data), "policy data")
         self.bundle_revision = bundle_revision(self._policies, self._data)
-        self._owner = _EngineThread()
-        weakref.finalize(self, self._owner.stop)
-        self._owner.run(self._load)
-
-    # _load and _eval run on the engine's own thread. They reach the engine only
-    # through state, never through a local variable: an error's traceback keeps
-    # the frame's locals alive, and would drop the engine on the wrong thread.
-
-    def _load(self, state: Dict[str, Any]) -> None:
+        self.custom = CustomPolicies(self.rego_dir, self._policies)
+        self.quarantined: Dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._worker = EngineWorker(self.custom.platform, self._data, domains=self.custom.by_domain,
+                                    timeout_seconds=timeout_seconds, memory_mb=memory_mb)
+        weakref.finalize(self, self._worker.stop)
         try:
-            import regorus
-        except ImportError as error:
-            raise PolicyEvaluationError(
-                "the embedded policy engine needs the regorus package (pip install gordon-to-regorus)"
-            ) from error
-
-        state["engine"] = regorus.Engine()
-        for name, source in self._policies:
-            try:
-                state["engine"].add_policy(name, source)
-            except BaseException as error:
-                if not is_engine_failure(error):
-                    raise
-                state.clear()
-                raise PolicyEvaluationError(
-                    f"policy file {self.rego_dir / name} does not compile: {engine_error_text(error)}"
-                ) from error
-        state["engine"].add_data_json(json.dumps(self._data))
-        if f"data.{DECISION_PACKAGE}" not in state["engine"].get_packages():
-            state.clear()
+            self._worker.start()
+        except RuntimeError as error:
+            raise PolicyEvaluationError(f"the policies under {self.rego_dir} do not compile: {error}") from error
+        except Exception as error:
+            raise PolicyEvaluationError(f"the embedded policy engine could not start: {error}") from error
+        if f"data.{DECISION_PACKAGE}" not in self._worker.packages:
+            self.close()
             raise PolicyEvaluationError(
                 f"no package {DECISION_PACKAGE} under {self.rego_dir}: the decision rule {DECISION_QUERY} is missing"
             )
+        areas = self._query(AREAS_QUERY, "{}")
+        self.areas = [a for a in areas if isinstance(a, str)] if isinstance(areas, list) else []
 
-    def _eval(self, state: Dict[str, Any], path: Sequence[str], input_json: str) -> Tuple[Any, int]:
-        started = time.perf_counter_ns()
-        try:
-            state["engine"].set_input_json(input_json)
-            results = state["engine"].eval_query(data_ref(path))
-        except BaseException as error:
-            if not is_engine_failure(error):
-                raise
+    def _query(self, query: str, input_json: str, shown: Optional[str] = None, domain: Optional[str] = None) -> Any:
+        with self._lock:
+            if self._closed:
+                raise PolicyEvaluationError("the embedded policy engine was closed: create a new one")
+            answer = self._worker.evaluate(query, input_json, domain)
+        if "error" in answer:
             raise PolicyEvaluationError(
-                f"evaluating {display_ref(path)} failed: {engine_error_text(error)}; check the policies under {self.rego_dir}"
-            ) from error
-        return results, time.perf_counter_ns() - started
+                f"evaluating {shown or query} failed: {answer['error']}; check the policies under {self.rego_dir}"
+            )
+        return UNDEFINED if answer.get("undefined") else answer["ok"]
 
     def _evaluate_timed(self, path: Sequence[str], input: Any) -> Tuple[Any, int]:
+        from datahub_mesh.policy.worker import WorkerFailure
+
         input_json = json.dumps(to_json_document(input))
-        results, elapsed = self._owner.run(self._eval, list(path), input_json)
-        rows = results.get("result") or []
-        if not rows:
-            return UNDEFINED, elapsed
-        return plain(rows[0]["expressions"][0]["value"]), elapsed
+        started = time.perf_counter_ns()
+        try:
+            value = self._query(data_ref(path), input_json, display_ref(path), product_domain(input))
+        except WorkerFailure as failure:
+            raise PolicyEvaluationError(self._blame(failure, path, input, input_json)) from None
+        return value, time.perf_counter_ns() - started
+
+    def _blame(self, failure: Any, path: Sequence[str], input: Any, input_json: str) -> str:
+        """Name the file behind a crash, hang or runaway: the product's domain's custom files when the
+        global policies alone decide this input (the domain is then not evaluated again this run), else
+        the global policies."""
+        from datahub_mesh.policy.worker import WorkerFailure
+
+        domain = product_domain(input)
+        files = self.custom.files.get(domain or "", [])
+        if files:
+            try:
+                self._query(data_ref(path), input_json)
+            except WorkerFailure:
+                return f"the policies under {self.rego_dir} failed: {failure.message}"
+            except PolicyEvaluationError:
+                pass
+            message = (f"the custom policies of domain {domain} ({', '.join(files)}) failed: {failure.message}; "
+                       f"products of domain {domain} are not published until they are fixed")
+            self.quarantined[domain] = message
+            return message
+        return f"the policies under {self.rego_dir} failed: {failure.message}"
 
     def evaluate(self, path: Sequence[str], input: Any) -> Any:
         """Value of data.<path> for input, UNDEFINED when the document is undefined."""
         return self._evaluate_timed(path, input)[0]
 
+    def required_areas(self, input: Any) -> List[str]:
+        return self.custom.required_areas(self.areas, product_domain(input))
+
     def decide(self, input: Mapping[str, Any]) -> PolicyDecision:
+        domain = product_domain(input)
+        refused = self.custom.refusal(domain) or self.quarantined.get(domain or "")
+        if refused:
+            raise PolicyEvaluationError(refused)
         value, elapsed = self._evaluate_timed(DECISION_PACKAGE.split(".") + [DECISION_RULE], input)
         if value is UNDEFINED:
             raise PolicyEvaluationError(
                 f"{DECISION_QUERY} is undefined for this input: check rego/main.rego and that the input has a product"
             )
-        return decision_from_result(
+        decision = decision_from_result(
             value,
             engine=self.name,
             bundle_revision=self.bundle_revision,
             metrics={"timer_rego_query_eval_ns": elapsed},
         )
+        check_areas(decision, self.required_areas(input), "the embedded engine")
+        return decision
 
     def close(self) -> None:
-        self._owner.stop()
+        with self._lock:
+            self._closed = True
+            self._worker.stop()
 
 
 # ---------------------------------------------------------------------------
@@ -537,6 +577,8 @@ def load_engine(
     token: Optional[str] = None,
     timeout: float = 1.5,
     retries: int = 2,
+    engine_timeout: float = DEFAULT_DECISION_TIMEOUT,
+    memory_mb: int = DEFAULT_MEMORY_MB,
 ) -> PolicyEngine:
     """Build the engine named by kind: "embedded" (needs rego_dir and data) or "opa" (needs url).
 
@@ -551,10 +593,12 @@ def load_engine(
         token = getattr(settings, "opa_token", token)
         timeout = getattr(settings, "timeout_seconds", timeout)
         retries = getattr(settings, "retries", retries)
+        engine_timeout = getattr(settings, "engine_timeout_seconds", engine_timeout)
+        memory_mb = getattr(settings, "engine_memory_mb", memory_mb)
     if kind == "embedded":
         if rego_dir is None:
             raise PolicyEvaluationError("the embedded policy engine needs rego_dir: the directory of the .rego policies")
-        return EmbeddedEngine(Path(rego_dir), data or {})
+        return EmbeddedEngine(Path(rego_dir), data or {}, timeout_seconds=engine_timeout, memory_mb=memory_mb)
     if kind == "opa":
         if not url:
             raise PolicyEvaluationError("the opa policy engine needs url: the OPA server, for example http://localhost:8181")
