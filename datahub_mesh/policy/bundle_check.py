@@ -36,6 +36,7 @@ class BundleProblem:
     line: int
     kind: str  # package, recursion, conflict, syntax
     message: str
+    claimed: Optional[str] = None  # package problems: the domain whose package the file declares
 
     def __str__(self) -> str:
         return self.describe()
@@ -202,6 +203,7 @@ class _Bundle:
                     file, line, "package",
                     f"declares package {_show(package)}, but a file under {CUSTOM_DIR}/ may only define its own "
                     f"domain's package: use package {_show(allowed[0])}",
+                    package[2] if len(package) > 2 and package[:2] == CUSTOM_PACKAGE else None,
                 ))
         return problems
 

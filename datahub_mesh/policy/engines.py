@@ -14,6 +14,8 @@ import datetime as _dt
 import decimal
 import hashlib
 import json
+import re
+import socket
 import threading
 import time
 import weakref
@@ -21,7 +23,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 DECISION_PACKAGE = "mesh.main"
 DECISION_RULE = "decision"
@@ -261,6 +263,7 @@ class CustomPolicies:
 
         self.rego_dir = rego_dir
         self.refused: Dict[str, List[str]] = {}
+        self.claimed: Dict[str, List[str]] = {}  # domain -> refused files of other domains that declare its package
         platform_problems = []
         for problem in check_bundle(files):
             domain = custom_domain(problem.file)
@@ -268,6 +271,8 @@ class CustomPolicies:
                 platform_problems.append(problem)
             else:
                 self.refused.setdefault(domain, []).append(problem.describe(rego_dir))
+                if problem.claimed and problem.claimed != domain:
+                    self.claimed.setdefault(problem.claimed, []).append(problem.describe(rego_dir))
         if platform_problems:
             raise PolicyEvaluationError(
                 "the policies under " + str(rego_dir) + " are not valid: "
@@ -290,6 +295,13 @@ class CustomPolicies:
             return None
         return (f"the custom policies of domain {domain} were refused when loading, so its products are not "
                 f"published until they are fixed: " + "; ".join(self.refused[domain]))
+
+    def claim(self, domain: Optional[str]) -> Optional[str]:
+        """For a server that loads every file as is: another domain's file declares this domain's package."""
+        if domain is None or domain not in self.claimed:
+            return None
+        return (f"a file of another domain declares the package of domain {domain}, so a server loading rego/ as it "
+                f"is would mix it into {domain}'s decisions: " + "; ".join(self.claimed[domain]))
 
     def required_areas(self, areas: Sequence[str], domain: Optional[str]) -> List[str]:
         required = list(areas)
@@ -459,21 +471,61 @@ def revision_from_provenance(provenance: Any) -> Optional[str]:
     return revision if isinstance(revision, str) and revision else None
 
 
-def _http_error_text(response: Any) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text or "").strip()[:300]
-    if isinstance(body, dict) and "message" in body:
-        return f"{body.get('code', 'error')}: {body['message']}"
-    return json.dumps(body)[:300]
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+SAFE_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+
+
+def bundle_areas(rego_dir: Path) -> Tuple[List[str], "CustomPolicies"]:
+    """The policy areas the rego/ bundle defines (data.mesh.main.areas, from the platform's own files,
+    evaluated in-process: they are trusted and need no input), and what rego/custom/ holds."""
+    import regorus
+
+    policies = policy_files(Path(rego_dir))
+    custom = CustomPolicies(Path(rego_dir), policies)
+    engine = regorus.Engine()
+    for name, source in custom.platform:
+        engine.add_policy(name, source)
+    rows = engine.eval_query(AREAS_QUERY).get("result") or []
+    value = plain(rows[0]["expressions"][0]["value"]) if rows else None
+    del engine
+    if not (isinstance(value, list) and value and all(isinstance(a, str) for a in value)):
+        raise PolicyEvaluationError(f"{AREAS_QUERY} under {rego_dir} is not a list of area names: check rego/main.rego")
+    return value, custom
+
+
+class _Deadline:
+    """Shuts a connection's socket when the deadline passes, so no read can outlast it."""
+
+    def __init__(self, connection: Any, seconds: float):
+        self.connection = connection
+        self.expired = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def _expire(self) -> None:
+        self.expired = True
+        sock = getattr(self.connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
 
 
 class OpaServerEngine(PolicyEngine):
     """Asks an OPA server for the decision: POST /v1/data/<package>/<rule>.
 
-    opa-python-client returns the whole response body from query_rule, so the
-    decision_id OPA adds when decision logging is on is available as is.
+    ``timeout`` is a deadline on the whole decision (connecting, retries, sending, and reading the
+    answer to its last byte): a server that drips its answer cannot hold a run. A failed request's
+    body is never repeated (an OPA error body can echo the request, bearer token included).
+    With ``rego_dir``, every decision must report every policy area that bundle defines.
     """
 
     name = "opa"
@@ -486,6 +538,7 @@ class OpaServerEngine(PolicyEngine):
         retries: int = 2,
         package: str = DECISION_PACKAGE,
         rule: str = DECISION_RULE,
+        rego_dir: Optional[Path] = None,
     ):
         try:
             from opa_client.opa import OpaClient
@@ -494,24 +547,40 @@ class OpaServerEngine(PolicyEngine):
                 "the opa policy engine needs the opa-python-client package (pip install opa-python-client)"
             ) from error
 
-        self.url = url
+        self.url = _without_credentials(url)
         self.timeout = timeout
+        self.retries = retries
         self.package = package
         self.rule = rule
-        host, port, ssl = parse_opa_url(url)
-        self._client = OpaClient(host=host, port=port, ssl=ssl, token=token, timeout=timeout, retries=retries)
+        self._token = token
+        self._host, self._port, self._ssl = parse_opa_url(url)
+        self._client = OpaClient(host=self._host, port=self._port, ssl=self._ssl, token=token, timeout=timeout,
+                                 retries=retries)
+        self.areas: List[str] = []
+        self.custom: Optional[CustomPolicies] = None
+        if rego_dir is not None:
+            if not Path(rego_dir).is_dir():
+                raise PolicyEvaluationError(
+                    f"policy directory {rego_dir} does not exist: with the opa engine, rego_dir names the bundle "
+                    "OPA serves, so that every decision can be checked for all of its policy areas"
+                )
+            self.areas, self.custom = bundle_areas(Path(rego_dir))
 
     @property
     def document(self) -> str:
         return f"data.{self.package}.{self.rule}"
 
     def decide(self, input: Mapping[str, Any]) -> PolicyDecision:
+        domain = product_domain(input)
+        refused = (self.custom.refusal(domain) or self.custom.claim(domain)) if self.custom is not None else None
+        if refused:
+            raise PolicyEvaluationError(refused)
         document = to_json_document(input)
         started = time.perf_counter_ns()
         body = self._query(document)
         elapsed = time.perf_counter_ns() - started
         if not isinstance(body, dict):
-            raise PolicyEvaluationError(f"OPA at {self.url} answered {body!r} for {self.document}, expected a JSON object")
+            raise PolicyEvaluationError(f"OPA at {self.url} answered a {type(body).__name__} for {self.document}, expected a JSON object")
         if "result" not in body:
             raise PolicyEvaluationError(
                 f"OPA at {self.url} returned no result for {self.document} (the document is undefined): "
@@ -521,51 +590,107 @@ class OpaServerEngine(PolicyEngine):
         reported = body.get("metrics")
         metrics = {k: v for k, v in reported.items() if isinstance(v, int)} if isinstance(reported, dict) else {}
         metrics["timer_client_roundtrip_ns"] = elapsed
-        return decision_from_result(
+        decision = decision_from_result(
             body["result"],
             engine=self.name,
             decision_id=decision_id if isinstance(decision_id, str) else None,
             bundle_revision=revision_from_provenance(body.get("provenance")),
             metrics=metrics,
         )
+        if self.custom is not None:
+            check_areas(decision, self.custom.required_areas(self.areas, domain), f"OPA at {self.url}")
+        return decision
 
     def _query(self, document: Any) -> Any:
-        import requests
-        from opa_client.errors import ConnectionsError, RegoParseError
-
         where = f"OPA at {self.url} ({self.document})"
-        try:
-            return self._client.query_rule(
-                input_data=document,
-                package_path=self.package,
-                rule_name=self.rule,
-                query_params={"provenance": "true", "metrics": "true"},
-            )
-        except requests.exceptions.Timeout as error:
-            raise PolicyEvaluationError(
-                f"{where} did not answer within {self.timeout}s: check that OPA is running and not overloaded, or raise the timeout"
-            ) from error
-        except (requests.exceptions.ConnectionError, ConnectionsError) as error:
-            raise PolicyEvaluationError(
-                f"cannot reach {where}: check that OPA is running and that the URL and port are right"
-            ) from error
-        except requests.exceptions.HTTPError as error:
-            status = error.response.status_code if error.response is not None else "?"
-            detail = _http_error_text(error.response) if error.response is not None else str(error)
+        deadline = time.monotonic() + self.timeout
+        body = json.dumps({"input": document}).encode("utf-8")
+        path = "/v1/data/" + "/".join(quote(part, safe="") for part in self.package.split(".") + [self.rule])
+        path += "?provenance=true&metrics=true"
+        attempt = 0
+        while True:
+            try:
+                status, payload = self._post(path, body, deadline)
+                break
+            except TimeoutError:
+                raise PolicyEvaluationError(
+                    f"{where} did not answer within {self.timeout}s (a deadline on the whole request): check that OPA "
+                    "is running and not overloaded, or raise the timeout"
+                ) from None
+            except OSError as error:
+                attempt += 1
+                if attempt > self.retries or time.monotonic() >= deadline:
+                    reason = type(error).__name__
+                    raise PolicyEvaluationError(
+                        f"cannot reach {where} ({reason}): check that OPA is running and that the URL and port are right"
+                    ) from None
+        if status != 200:
             hint = "check the token" if status in (401, 403) else "check the OPA logs and that the mesh policies compile"
-            raise PolicyEvaluationError(f"{where} answered HTTP {status} ({detail}): {hint}") from error
-        except RegoParseError as error:
-            raise PolicyEvaluationError(f"{where} reported a Rego error ({error}): fix the policies loaded into OPA") from error
-        except ValueError as error:
-            raise PolicyEvaluationError(f"{where} answered with a body that is not JSON ({error})") from error
-        except Exception as error:
-            raise PolicyEvaluationError(f"asking {where} failed: {type(error).__name__}: {error}") from error
+            raise PolicyEvaluationError(f"{where} answered HTTP {status}{_error_code(payload)}: {hint}")
+        try:
+            return json.loads(payload)
+        except ValueError:
+            raise PolicyEvaluationError(f"{where} answered with a body that is not JSON") from None
+
+    def _post(self, path: str, body: bytes, deadline: float) -> Tuple[int, bytes]:
+        import http.client
+
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError()
+        connection_class = http.client.HTTPSConnection if self._ssl else http.client.HTTPConnection
+        connection = connection_class(self._host.strip("[]"), self._port, timeout=remaining)
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        with _Deadline(connection, remaining) as watch:
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                chunks, size = [], 0
+                while True:
+                    chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        raise PolicyEvaluationError(f"OPA at {self.url} sent more than {MAX_ANSWER_BYTES} bytes")
+                    chunks.append(chunk)
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError()
+                if watch.expired or time.monotonic() >= deadline:
+                    raise TimeoutError()
+                return response.status, b"".join(chunks)
+            except (OSError, http.client.HTTPException) as error:
+                if watch.expired or time.monotonic() >= deadline or isinstance(error, (TimeoutError, socket.timeout)):
+                    raise TimeoutError() from None
+                if isinstance(error, http.client.HTTPException):
+                    raise ConnectionError(type(error).__name__) from None
+                raise
+            finally:
+                connection.close()
 
     def healthy(self) -> bool:
         return bool(self._client.check_health())
 
     def close(self) -> None:
         self._client.close_connection()
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+    return url
+
+
+def _error_code(payload: bytes) -> str:
+    """OPA's error code (a short identifier such as "unauthorized"), never its message."""
+    try:
+        code = json.loads(payload).get("code")
+    except (ValueError, AttributeError):
+        return ""
+    return f" ({code})" if isinstance(code, str) and SAFE_ERROR_CODE.match(code) else ""
 
 
 def load_engine(
@@ -602,5 +727,6 @@ def load_engine(
     if kind == "opa":
         if not url:
             raise PolicyEvaluationError("the opa policy engine needs url: the OPA server, for example http://localhost:8181")
-        return OpaServerEngine(url, token=token, timeout=timeout, retries=retries)
+        return OpaServerEngine(url, token=token, timeout=timeout, retries=retries,
+                               rego_dir=Path(rego_dir) if rego_dir is not None else None)
     raise PolicyEvaluationError(f"unknown policy engine {kind!r}: use 'embedded' or 'opa'")
