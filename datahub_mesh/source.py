@@ -30,9 +30,11 @@ from datahub_mesh.emit import catalog, urns
 from datahub_mesh.emit.merge import as_additions, merges_by_default
 from datahub_mesh.emit.product import ProductRun, definition_mcps, observation_mcps, supporting_mcps
 from datahub_mesh.evolution import Snapshot, classify
+from datahub_mesh.policy.anchor import DecisionLogAnchorHandler
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
 from datahub_mesh.published import PublishedProduct, PublishedState, snapshot_from_datahub
+from datahub_mesh.run_lock import RunLock
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh
 
@@ -82,6 +84,9 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
     def __init__(self, config: DataHubMeshSourceConfig, ctx: PipelineContext):
         super().__init__(config, ctx)
         self.config = config
+        self.run_lock = RunLock([Path(config.published_state_path), *([Path(config.policy.decision_log)] if config.policy.decision_log else [])],
+                                config.policy.run_lock_wait_seconds, ctx.run_id).acquire()
+        self.log_anchor = DecisionLogAnchorHandler(self, ctx.pipeline_name, ctx.run_id)
         self.report: DataHubMeshSourceReport = DataHubMeshSourceReport()
         self.stale_entity_removal_handler = StaleEntityRemovalHandler(
             state_provider=self.state_provider, report=self.report, config=self.config,
@@ -113,6 +118,10 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
     def get_report(self) -> DataHubMeshSourceReport:
         return self.report
 
+    def close(self) -> None:
+        super().close()
+        self.run_lock.release()
+
     # --- orchestration ------------------------------------------------------------------
 
     def get_workunits_internal(self) -> Iterable[MetadataWorkUnit]:
@@ -132,6 +141,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
                 gate.close()
         self._keep_unloadable_products(loaded)
         self.published.save(self.published_path)
+        yield from self._workunits(self.log_anchor.finish(self.config.policy.decision_log, self.config.env))
 
     def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
         run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)
