@@ -16,7 +16,9 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import IO, Iterable, List, Optional
+from typing import IO, Any, Iterable, List, Optional
+
+from datahub.ingestion.api.committable import Committable, CommitPolicy
 
 POLL_SECONDS = 0.1
 
@@ -92,3 +94,22 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+class ReleaseAfterCommit(Committable):
+    """Registered with the pipeline after the state provider, so the lock is held until the run's
+    checkpoint is written too (DataHub commits after closing the source)."""
+
+    def __init__(self, lock: RunLock):
+        super().__init__(name="datahub-mesh-run-lock", commit_policy=CommitPolicy.ALWAYS)
+        self.lock = lock
+
+    def commit(self) -> None:
+        self.lock.release()
+
+
+def hold_for_run(ctx: Any, state_files: Iterable[Path], wait_seconds: float) -> RunLock:
+    """Acquire the run's lock and have the pipeline release it after its last commit."""
+    lock = RunLock(state_files, wait_seconds, getattr(ctx, "run_id", None)).acquire()
+    ctx.register_checkpointer(ReleaseAfterCommit(lock))
+    return lock

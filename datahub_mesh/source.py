@@ -34,7 +34,7 @@ from datahub_mesh.policy.anchor import DecisionLogAnchorHandler
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
 from datahub_mesh.published import PublishedProduct, PublishedState, snapshot_from_datahub
-from datahub_mesh.run_lock import RunLock
+from datahub_mesh.run_lock import hold_for_run
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh
 
@@ -84,8 +84,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
     def __init__(self, config: DataHubMeshSourceConfig, ctx: PipelineContext):
         super().__init__(config, ctx)
         self.config = config
-        self.run_lock = RunLock([Path(config.published_state_path), *([Path(config.policy.decision_log)] if config.policy.decision_log else [])],
-                                config.policy.run_lock_wait_seconds, ctx.run_id).acquire()
+        self.run_lock = hold_for_run(ctx, [Path(config.published_state_path), *([Path(config.policy.decision_log)] if config.policy.decision_log else [])],
+                                     config.policy.run_lock_wait_seconds)
         self.log_anchor = DecisionLogAnchorHandler(self, ctx.pipeline_name, ctx.run_id)
         self.report: DataHubMeshSourceReport = DataHubMeshSourceReport()
         self.stale_entity_removal_handler = StaleEntityRemovalHandler(
@@ -117,10 +117,6 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
 
     def get_report(self) -> DataHubMeshSourceReport:
         return self.report
-
-    def close(self) -> None:
-        super().close()
-        self.run_lock.release()
 
     # --- orchestration ------------------------------------------------------------------
 
