@@ -53,7 +53,9 @@ def test_an_answer_without_policy_areas_fails_closed(workspace, opa):
     assert published(workspace) == set()
     errors = [json.loads(line)["error"]["message"] for line in workspace.decision_log.read_text().splitlines()]
     assert len(errors) == run.report.products_loaded
-    assert all("reported no result for policy area(s) classification, domain, evolution" in e for e in errors)
+    assert all("reported no result for policy area(s) classification, " in e and ", schema, which the rego/ bundle"
+               in e for e in errors)
+    assert sum("custom.finance" in e for e in errors) == 2  # finance's own rules are required for its products
 
 
 def test_a_dripping_answer_is_cut_at_the_deadline(workspace, opa):
