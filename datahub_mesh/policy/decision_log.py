@@ -275,7 +275,7 @@ class DecisionLogWriter:
         """(number of events, hash of the last one) of the log, or None when there is no log."""
         with self._lock:
             self._open_chain()
-            return (self._count, self._last_hash) if self._count else None
+            return (self._count, self._last_hash) if self._count and self._last_hash else None
 
     def _chain_and_append(self, event: Dict[str, Any]) -> Dict[str, Any]:
         with self._lock:
@@ -330,9 +330,9 @@ class DecisionLogWriter:
             "timestamp": rfc3339_now(), "labels": dict(self.labels), "requested_by": self.requested_by,
             "previous_hash": self._last_hash,
         }
-        event["hash"] = event_hash(event)
+        event["hash"] = last_hash = event_hash(event)
         self._append(event)
-        self._last_hash = event["hash"]
+        self._last_hash = last_hash
         self._count += 1
 
     def _append(self, event: Mapping[str, Any]) -> None:

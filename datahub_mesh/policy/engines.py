@@ -398,7 +398,7 @@ class EmbeddedEngine(PolicyEngine):
                 pass
             message = (f"the custom policies of domain {domain} ({', '.join(files)}) failed: {failure.message}; "
                        f"products of domain {domain} are not published until they are fixed")
-            self.quarantined[domain] = message
+            self.quarantined[domain or ""] = message
             return message
         return f"the policies under {self.rego_dir} failed: {failure.message}"
 

@@ -21,7 +21,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 
 class WorkerFailure(RuntimeError):
@@ -64,7 +64,7 @@ def _serve(stdin: Any, stdout: Any) -> None:
     setup = json.loads(stdin.readline())
     data_json = json.dumps(setup["data"])
     domains = setup.get("domains") or {}
-    engines = {}
+    engines: Dict[Optional[str], Any] = {}
     try:
         engines[None] = _engine(setup["policies"], data_json)
         packages = sorted(engines[None].get_packages())
@@ -105,7 +105,7 @@ class EngineWorker:
     """The parent's handle on one worker process; restarts it after a failure."""
 
     def __init__(self, policies: Sequence[Tuple[str, str]], data: Any, *, timeout_seconds: float,
-                 memory_mb: int, domains: Optional[Dict[str, Sequence[Tuple[str, str]]]] = None,
+                 memory_mb: int, domains: Optional[Mapping[str, Sequence[Tuple[str, str]]]] = None,
                  load_timeout_seconds: float = 60.0):
         setup = {"policies": [list(p) for p in policies], "data": data,
                  "domains": {d: [list(p) for p in files] for d, files in (domains or {}).items()}}
@@ -145,7 +145,8 @@ class EngineWorker:
         process.wait()
         for stream in (process.stdin, process.stdout):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
 

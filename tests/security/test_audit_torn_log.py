@@ -36,7 +36,7 @@ def test_a_torn_last_line_is_set_aside_and_the_next_run_publishes(tmp_path):
          "--until", "2100-01-01", "--out", str(tmp_path / "audit"), "--anchor", str(workspace.state / "checkpoints.json")],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
-    assert f"repaired at line 11" in done.stdout and "a torn last line of 150 bytes was set aside" in done.stdout
+    assert "repaired at line 11" in done.stdout and "a torn last line of 150 bytes was set aside" in done.stdout
     report = json.loads(next((tmp_path / "audit").glob("*.json")).read_text())
     assert report["inputs"][0]["chain"]["repairs"][0]["set_aside"] == repair["repair"]["set_aside"]
     assert report["totals"]["decisions"] == 20

@@ -46,7 +46,7 @@ def test_two_runs_at_once_neither_fork_the_log_nor_lose_a_write(workspace, tmp_p
     assert per_run == [10, 10]
     # one run's decisions all come before the other's: they did not interleave
     ids = [e["labels"]["id"] for e in events]
-    assert sum(1 for a, b in zip(ids, ids[1:]) if a != b) == 1
+    assert sum(1 for a, b in zip(ids, ids[1:], strict=False) if a != b) == 1
     assert audit_main([str(workspace.decision_log), "--since", "2000-01-01", "--until", "2100-01-01",
                        "--out", str(tmp_path / "audit"), "--anchor", str(workspace.state / "checkpoints.json")]) == 0
     published = json.loads((workspace.state / "published.json").read_text())
