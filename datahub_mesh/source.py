@@ -137,7 +137,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
                 gate.close()
         self._keep_unloadable_products(loaded)
         self.published.save(self.published_path)
-        yield from self._workunits(self.log_anchor.finish(self.config.policy.decision_log, self.config.env))
+        yield from self._workunits(self.log_anchor.finish(self.config.policy.decision_log, self.config.env, self.report))
 
     def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
         run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)

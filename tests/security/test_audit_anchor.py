@@ -114,3 +114,23 @@ def test_an_anchor_file_without_an_anchor_is_an_input_error(ran, tmp_path):
 
     assert done.returncode == 2
     assert "holds no decision log anchor" in done.stderr
+
+
+def test_the_next_run_warns_when_the_log_was_cut_short(tmp_path):
+    workspace = Workspace(tmp_path)
+    workspace.ingest(quality={"enabled": False})
+    lines = workspace.decision_log.read_text().splitlines(keepends=True)
+    workspace.decision_log.write_text("".join(lines[:-2]))
+
+    run = workspace.ingest(quality={"enabled": False})
+
+    warnings = [w for w in run.report.warnings if w.title == "Decision log does not match its anchor"]
+    assert len(warnings) == 1
+    assert "holds 8 events, but 10 were anchored" in warnings[0].message
+    assert run.report.products_published == 9  # the run itself goes on
+
+    # the finding travels with every later anchor, so the audit still fails after the log moved on
+    done = audit(workspace.decision_log, workspace.state / "checkpoints.json", workspace.lite_file,
+                 out=tmp_path / "out")
+    assert done.returncode == 1
+    assert "a run found the log damaged" in done.stderr and "holds 8 events, but 10 were anchored" in done.stderr
