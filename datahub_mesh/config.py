@@ -24,7 +24,8 @@ class PolicyConfig(ConfigModel):
         description="`embedded`: an in-process Rego engine evaluates the files in `rego_dir`; "
         "`opa`: an OPA server at `opa_url` decides (it loads the same policies as a bundle).",
     )
-    rego_dir: str = Field(default="rego", description="Folder of Rego policies for the embedded engine.")
+    rego_dir: str = Field(default="rego", description="Folder of Rego policies for the embedded engine; with "
+                          "`engine: opa`, the bundle OPA serves: every answer must report all of its policy areas.")
     opa_url: Optional[str] = Field(default=None, description="OPA server URL, e.g. http://localhost:8181.")
     opa_token: Optional[str] = Field(default=None, description="Bearer token for the OPA server; use ${OPA_TOKEN}.")
     timeout_seconds: float = Field(default=1.5, gt=0, description="Time limit for one OPA decision.")

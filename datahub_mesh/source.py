@@ -84,8 +84,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
     def __init__(self, config: DataHubMeshSourceConfig, ctx: PipelineContext):
         super().__init__(config, ctx)
         self.config = config
-        self.run_lock = hold_for_run(ctx, [Path(config.published_state_path), *([Path(config.policy.decision_log)] if config.policy.decision_log else [])],
-                                     config.policy.run_lock_wait_seconds)
+        state_files = [config.published_state_path, config.policy.decision_log]
+        self.run_lock = hold_for_run(ctx, [Path(f) for f in state_files if f], config.policy.run_lock_wait_seconds)
         self.log_anchor = DecisionLogAnchorHandler(self, ctx.pipeline_name, ctx.run_id)
         self.report: DataHubMeshSourceReport = DataHubMeshSourceReport()
         self.stale_entity_removal_handler = StaleEntityRemovalHandler(
