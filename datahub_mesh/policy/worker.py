@@ -90,15 +90,13 @@ def _serve(stdin: Any, stdout: Any) -> None:
         stdout.flush()
 
 
-def _limit_memory(memory_mb: int) -> Any:
-    def apply() -> None:
-        import resource
+def _limit_memory(pid: int, memory_mb: int) -> None:
+    """RLIMIT_AS on the started worker, before it reads its policies (prlimit: no code runs between
+    fork and exec in a parent that has threads)."""
+    import resource
 
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        # the worker must not outlive a parent killed hard: it only reads its stdin, which then closes
-
-    return apply
+    limit = memory_mb * 1024 * 1024
+    resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
 
 
 class EngineWorker:
@@ -123,13 +121,17 @@ class EngineWorker:
     def start(self) -> None:
         self._process = subprocess.Popen(
             [sys.executable, "-c", "from datahub_mesh.policy.worker import main; main()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            preexec_fn=_limit_memory(self.memory_mb), close_fds=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
             env={**os.environ, "RUST_BACKTRACE": "0", "PYTHONIOENCODING": "utf-8",
                  "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
         )
         self._buffer = b""
         self.restarts += 1
+        try:
+            _limit_memory(self._process.pid, self.memory_mb)
+        except OSError:
+            self.stop()
+            raise
         answer = self._exchange(self._setup, self.load_timeout_seconds, "loading the policies")
         if "error" in answer:
             self.stop()
