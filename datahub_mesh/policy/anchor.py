@@ -217,7 +217,6 @@ def anchors_for(log: Path, anchors: Sequence[Anchor], single_log: bool) -> List[
 def anchor_breaks(anchor: Anchor, entries: Sequence[Tuple[int, Optional[Dict[str, Any]]]], chained: bool,
                   file: str) -> List[Dict[str, Any]]:
     """What the anchor shows about the log: truncation, a rewrite (re-chained or not), stripped hashes."""
-    from datahub_mesh.policy.decision_log import event_hash
 
     said = f"{anchor.source} anchors {anchor.events} events ending in hash {anchor.last_hash[:12]}"
     earlier = [_break(file, 0, "found_by_run", f"a run found the log damaged: {finding}") for finding in anchor.findings]
