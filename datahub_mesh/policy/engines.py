@@ -4,7 +4,8 @@ Both engines answer the same question, ``data.mesh.main.decision``, and both
 fail closed: whatever goes wrong raises :class:`PolicyEvaluationError`, and no
 error is ever turned into an allow.
 
-- :class:`EmbeddedEngine` evaluates the policies in-process with regorus.
+- :class:`EmbeddedEngine` evaluates the policies with regorus, in a worker process with a time
+  and memory limit per decision (datahub_mesh.policy.worker).
 - :class:`OpaServerEngine` asks a running OPA server over its REST API.
 """
 
