@@ -381,3 +381,74 @@ def check_bundle(files: Sequence[Tuple[str, str]]) -> List[BundleProblem]:
     if bundle is None:
         return problems
     return bundle.package_problems() + bundle.conflict_problems() + bundle.recursion_problems()
+
+
+# ---------------------------------------------------------------------------
+# the check in a process of its own: regorus's parser can take exponential time (a few dozen nested
+# brackets hold it for minutes) or crash, and a domain's file must not hold or stop the run
+
+
+def _problem_dict(problem: BundleProblem) -> Dict[str, Any]:
+    return {"file": problem.file, "line": problem.line, "kind": problem.kind, "message": problem.message,
+            "claimed": problem.claimed}
+
+
+def main() -> None:
+    """Child side: parse the files one by one, reporting each, then report the bundle's problems."""
+    import sys
+
+    import regorus
+
+    request = json.loads(sys.stdin.readline())
+    files = [tuple(f) for f in request["files"]]
+    engine = regorus.Engine()
+    problems: List[BundleProblem] = []
+    for name, source in files:
+        try:
+            engine.add_policy(name, source)
+        except BaseException as error:  # a Rust panic is a BaseException
+            problems.append(BundleProblem(name, 0, "syntax", str(error).split("Stack backtrace:")[0].strip()))
+        sys.stdout.write(json.dumps({"parsed": name}) + "\n")
+        sys.stdout.flush()
+    # a file that does not parse was not added: the analysis covers the others
+    bundle = _Bundle(json.loads(engine.get_ast_as_json()))
+    problems += bundle.package_problems() + bundle.conflict_problems() + bundle.recursion_problems()
+    rules = {d: sorted(names) for d, names in bundle.custom_rules().items()}
+    sys.stdout.write(json.dumps({"problems": [_problem_dict(p) for p in problems], "custom_rules": rules}) + "\n")
+    sys.stdout.flush()
+
+
+def check_bundle_isolated(files: Sequence[Tuple[str, str]], timeout_seconds: float = 10.0,
+                          memory_mb: int = 1024) -> Tuple[List[BundleProblem], Dict[str, Set[str]]]:
+    """check_bundle in a worker process with a deadline per file and a memory limit. A file that
+    holds or crashes the parser is reported as a problem of its own, and the rest is checked again
+    without it. Returns the problems and the rule names each domain's custom files define."""
+    from datahub_mesh.policy.worker import EngineWorker, WorkerFailure
+
+    remaining = list(files)
+    unparsable: List[BundleProblem] = []
+    while True:
+        worker = EngineWorker([], None, timeout_seconds=timeout_seconds, memory_mb=memory_mb,
+                              entry="from datahub_mesh.policy.bundle_check import main; main()")
+        parsed: List[str] = []
+        try:
+            worker.spawn()
+            worker.send({"files": [list(f) for f in remaining]})
+            while True:
+                answer = worker.receive(timeout_seconds, "parsing the policies")
+                if "parsed" in answer:
+                    parsed.append(answer["parsed"])
+                    continue
+                problems = [BundleProblem(**p) for p in answer["problems"]]
+                return unparsable + problems, {d: set(names) for d, names in answer["custom_rules"].items()}
+        except WorkerFailure as failure:
+            if len(parsed) >= len(remaining):  # the whole-bundle analysis itself failed
+                raise RuntimeError(f"checking the policies failed: {failure.message}") from None
+            culprit = remaining[len(parsed)][0]
+            unparsable.append(BundleProblem(
+                culprit, 0, "syntax",
+                f"could not be parsed: {failure.message.replace('parsing the policies', 'parsing it')}; "
+                "simplify the file (deeply nested expressions make the parser slow)"))
+            remaining = [f for f in remaining if f[0] != culprit]
+        finally:
+            worker.stop()

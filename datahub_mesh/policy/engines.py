@@ -259,14 +259,19 @@ class CustomPolicies:
     """What the static check made of rego/custom/: which domains' files were refused (and why),
     which were accepted, and the rules each accepted domain defines."""
 
-    def __init__(self, rego_dir: Path, files: Sequence[Tuple[str, str]]):
-        from datahub_mesh.policy.bundle_check import check_bundle, custom_domain, parse_bundle
+    def __init__(self, rego_dir: Path, files: Sequence[Tuple[str, str]], timeout_seconds: float = DEFAULT_DECISION_TIMEOUT,
+                 memory_mb: int = DEFAULT_MEMORY_MB):
+        from datahub_mesh.policy.bundle_check import check_bundle_isolated, custom_domain
 
         self.rego_dir = rego_dir
         self.refused: Dict[str, List[str]] = {}
         self.claimed: Dict[str, List[str]] = {}  # domain -> refused files of other domains that declare its package
         platform_problems = []
-        for problem in check_bundle(files):
+        try:
+            problems, self.rules = check_bundle_isolated(files, timeout_seconds, memory_mb)
+        except RuntimeError as error:
+            raise PolicyEvaluationError(f"the policies under {rego_dir} could not be checked: {error}") from error
+        for problem in problems:
             domain = custom_domain(problem.file)
             if domain is None:
                 platform_problems.append(problem)
@@ -288,8 +293,6 @@ class CustomPolicies:
             if domain is not None:
                 self.by_domain.setdefault(domain, []).append((name, source))
                 self.files.setdefault(domain, []).append(str(rego_dir / name))
-        bundle, _ = parse_bundle(accepted)
-        self.rules = bundle.custom_rules() if bundle is not None else {}
 
     def refusal(self, domain: Optional[str]) -> Optional[str]:
         if domain is None or domain not in self.refused:
@@ -339,7 +342,7 @@ class EmbeddedEngine(PolicyEngine):
             raise PolicyEvaluationError(f"no policy files (*.rego) under {self.rego_dir}: check the rego directory setting")
         self._data = to_json_document(dict(data), "policy data")
         self.bundle_revision = bundle_revision(self._policies, self._data)
-        self.custom = CustomPolicies(self.rego_dir, self._policies)
+        self.custom = CustomPolicies(self.rego_dir, self._policies, timeout_seconds, memory_mb)
         self.quarantined: Dict[str, str] = {}
         self._lock = threading.Lock()
         self._closed = False

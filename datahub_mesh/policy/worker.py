@@ -104,13 +104,14 @@ class EngineWorker:
 
     def __init__(self, policies: Sequence[Tuple[str, str]], data: Any, *, timeout_seconds: float,
                  memory_mb: int, domains: Optional[Mapping[str, Sequence[Tuple[str, str]]]] = None,
-                 load_timeout_seconds: float = 60.0):
+                 load_timeout_seconds: float = 60.0, entry: str = "from datahub_mesh.policy.worker import main; main()"):
         setup = {"policies": [list(p) for p in policies], "data": data,
                  "domains": {d: [list(p) for p in files] for d, files in (domains or {}).items()}}
         self._setup = (json.dumps(setup) + "\n").encode("utf-8")
         self.timeout_seconds = timeout_seconds
         self.memory_mb = memory_mb
         self.load_timeout_seconds = max(load_timeout_seconds, timeout_seconds)
+        self._entry = entry
         self._process: Optional[subprocess.Popen] = None
         self._buffer = b""
         self.packages: List[str] = []
@@ -119,8 +120,29 @@ class EngineWorker:
     # --- process life --------------------------------------------------------------------
 
     def start(self) -> None:
+        self.spawn()
+        answer = self._exchange(self._setup, self.load_timeout_seconds, "loading the policies")
+        if "error" in answer:
+            self.stop()
+            raise RuntimeError(answer["error"])
+        self.packages = answer["ok"]
+
+    def send(self, message: Any) -> None:
+        """Write one line to the worker (for workers other than the engine's, see entry)."""
+        process = self._process
+        assert process is not None and process.stdin is not None
+        try:
+            process.stdin.write((json.dumps(message) + "\n").encode("utf-8"))
+            process.stdin.flush()
+        except OSError:
+            raise self._died("starting") from None
+
+    def receive(self, timeout: float, what: str) -> Any:
+        return self._exchange(b"", timeout, what)
+
+    def spawn(self) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-c", "from datahub_mesh.policy.worker import main; main()"],
+            [sys.executable, "-c", self._entry],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
             env={**os.environ, "RUST_BACKTRACE": "0", "PYTHONIOENCODING": "utf-8",
                  "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
@@ -132,11 +154,6 @@ class EngineWorker:
         except OSError:
             self.stop()
             raise
-        answer = self._exchange(self._setup, self.load_timeout_seconds, "loading the policies")
-        if "error" in answer:
-            self.stop()
-            raise RuntimeError(answer["error"])
-        self.packages = answer["ok"]
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -167,8 +184,9 @@ class EngineWorker:
         assert process is not None and process.stdin is not None and process.stdout is not None
         deadline = time.monotonic() + timeout
         try:
-            process.stdin.write(line)
-            process.stdin.flush()
+            if line:
+                process.stdin.write(line)
+                process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise self._died(what) from None
         fd = process.stdout.fileno()

@@ -29,6 +29,7 @@ SLOW = (
     '\tcount([y | some x in numbers.range(1, 20000000); y := sprintf("%d", [x]); y != ""]) < 0\n}\n'
 )
 RECURSIVE = "package mesh.custom.finance\n\ndeny contains msg if {\n\tsome msg in deny\n}\n"
+NESTED = "package mesh.custom.marketing\n\nx := " + "[" * 40 + "]" * 40 + "\n"  # the parser takes exponential time
 CONFLICTING = 'package mesh.custom.finance\n\ndefault deny := set()\n\ndeny contains "x" if false\n'
 
 DOMAIN_PRODUCTS = {
@@ -108,6 +109,20 @@ def test_slow_rule_times_out_and_refused_rules_name_their_file(workspace, tmp_pa
         assert "OPA rejects conflicting rule definitions" in errors[name]
     assert published(workspace) == DOMAIN_PRODUCTS["sales"] | DOMAIN_PRODUCTS["marketing"]
     assert run.report.policy_errors == 4
+
+
+def test_a_file_that_holds_the_parser_fails_only_its_domain(workspace, tmp_path):
+    rego = hostile_rego(tmp_path, {"marketing.rego": NESTED})
+
+    run = workspace.ingest(quality={"enabled": False}, policy={"rego_dir": str(rego), "engine_timeout_seconds": 3})
+
+    errors = errors_by_product(workspace)
+    assert set(errors) == DOMAIN_PRODUCTS["marketing"]
+    for name in DOMAIN_PRODUCTS["marketing"]:
+        assert "custom/marketing.rego" in errors[name] and "parsing it did not finish within 3s" in errors[name]
+    assert published(workspace) == (DOMAIN_PRODUCTS["sales"] | DOMAIN_PRODUCTS["product"]
+                                    | DOMAIN_PRODUCTS["finance"]) - {"accounts_receivable"}
+    assert run.report.policy_errors == 2
 
 
 def test_test_policies_refuses_what_opa_refuses(tmp_path):
