@@ -86,7 +86,7 @@ def measure_decisions(mesh: Path, root: Path) -> dict:
     return run_worker(__file__, ["decisions", "--mesh", str(mesh)], run_dir(root, "decisions"), "decisions")
 
 
-def report(products: int, fields: int, d: dict, off: dict, enforce: dict) -> None:
+def report_decisions(products: int, fields: int, d: dict) -> None:
     n = d["decisions"]
     print(f"\n== policy decisions, {products:,} products x {fields} fields, embedded engine (regorus) ==")
     print(f"input documents: {d['input_seconds']:.2f}s to build {n:,} ({d['input_seconds'] / n * 1000:.2f} ms each, "
@@ -100,7 +100,13 @@ def report(products: int, fields: int, d: dict, off: dict, enforce: dict) -> Non
             ("  of which decision log writer", d["log_seconds"])]
     for label, seconds in rows:
         print(f"{label:32} {seconds:8.2f} {n / seconds:12.0f} {seconds / n * 1000:12.2f}")
-    print(f"decision log: {d['log_mb']:.1f} MB for {n:,} events; decisions process peak RSS {d['peak_rss_mb']:.0f} MB")
+    print(f"decision log: {d['log_mb']:.1f} MB for {n:,} events; decisions process peak RSS {d['peak_rss_mb']:.0f} MB "
+          "(the engine's worker process not included)")
+
+
+def report(products: int, fields: int, d: dict, off: dict, enforce: dict) -> None:
+    n = d["decisions"]
+    report_decisions(products, fields, d)
 
     print("\n== the policy stage in a whole `datahub ingest` (Lite sink, quality off), same run ==")
     print(f"{'run':24} {'process s':>9} {'in-run s':>9} {'MCPs':>8} {'published':>9} {'denied':>6} {'exit':>4} {'peak RSS MB':>11}")
@@ -134,6 +140,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 products: a smoke run for CI")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement, alternating; the fastest is reported")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--decisions-only", action="store_true", help="measure the decisions only, not the two ingests")
     parser.add_argument("--worker", choices=["decisions"], help=argparse.SUPPRESS)
     parser.add_argument("--mesh", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)
@@ -149,14 +156,17 @@ def main() -> None:
         mesh = make_mesh(root, products, args.fields)
         print("  running decisions ...", flush=True)
         decisions = min((measure_decisions(mesh, root) for _ in range(args.repeat)), key=lambda r: r["decide_seconds"])
-        offs, enforces = [], []
-        for i in range(args.repeat):
-            print(f"  running datahub ingest, policy off and enforce ({i + 1}/{args.repeat}) ...", flush=True)
-            offs.append(run_cli(lambda d: mesh_recipe(mesh, d, "off", lite_sink(d / "lite.db")), root, "off"))
-            enforces.append(run_cli(lambda d: mesh_recipe(mesh, d, "enforce", lite_sink(d / "lite.db"), "enforce"),
-                                    root, "enforce"))
-        fastest = lambda runs: min(runs, key=lambda r: r["wall_seconds"])  # noqa: E731
-        report(products, args.fields, decisions, fastest(offs), fastest(enforces))
+        if args.decisions_only:
+            report_decisions(products, args.fields, decisions)
+        else:
+            offs, enforces = [], []
+            for i in range(args.repeat):
+                print(f"  running datahub ingest, policy off and enforce ({i + 1}/{args.repeat}) ...", flush=True)
+                offs.append(run_cli(lambda d: mesh_recipe(mesh, d, "off", lite_sink(d / "lite.db")), root, "off"))
+                enforces.append(run_cli(lambda d: mesh_recipe(mesh, d, "enforce", lite_sink(d / "lite.db"), "enforce"),
+                                        root, "enforce"))
+            fastest = lambda runs: min(runs, key=lambda r: r["wall_seconds"])  # noqa: E731
+            report(products, args.fields, decisions, fastest(offs), fastest(enforces))
         print(f"\nbenchmark took {time.perf_counter() - started:.0f}s")
     finally:
         if not args.keep:
@@ -164,6 +174,7 @@ def main() -> None:
     command = ["python", "benchmarks/bench_policy.py", "--products", str(products), "--fields", str(args.fields)]
     command += ["--quick"] if args.quick else []
     command += ["--repeat", str(args.repeat)] if args.repeat != 1 else []
+    command += ["--decisions-only"] if args.decisions_only else []
     print(f"reproduce: cd <repo> && {' '.join(command)}")
 
 

@@ -24,7 +24,8 @@ class PolicyConfig(ConfigModel):
         description="`embedded`: an in-process Rego engine evaluates the files in `rego_dir`; "
         "`opa`: an OPA server at `opa_url` decides (it loads the same policies as a bundle).",
     )
-    rego_dir: str = Field(default="rego", description="Folder of Rego policies for the embedded engine.")
+    rego_dir: str = Field(default="rego", description="Folder of Rego policies for the embedded engine; with "
+                          "`engine: opa`, the bundle OPA serves: every answer must report all of its policy areas.")
     opa_url: Optional[str] = Field(default=None, description="OPA server URL, e.g. http://localhost:8181.")
     opa_token: Optional[SecretStr] = Field(
         default=None,
@@ -33,6 +34,14 @@ class PolicyConfig(ConfigModel):
     )
     timeout_seconds: float = Field(default=1.5, gt=0, description="Time limit for one OPA decision.")
     retries: int = Field(default=2, ge=0, description="Retries for a failed OPA request before failing closed.")
+    engine_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Embedded engine: time limit for one decision; a rule that runs longer fails "
+        "that decision closed (and its domain's, when a domain's custom file is the cause).")
+    engine_memory_mb: int = Field(
+        default=1024, ge=128, description="Embedded engine: memory limit (address space) of its worker process.")
+    run_lock_wait_seconds: float = Field(
+        default=30.0, ge=0, description="How long a run waits for another run on the same decision log and state "
+        "to finish before it stops with an error.")
     decision_log: Optional[str] = Field(
         default=".datahub-mesh/decisions.jsonl",
         description="JSON-lines file that receives an OPA decision-log event per decision (embedded engine). "

@@ -30,12 +30,14 @@ from datahub_mesh.emit import catalog, shared, urns
 from datahub_mesh.emit.merge import as_additions, merges_by_default
 from datahub_mesh.emit.product import ProductRun, contract_change, definition_mcps, observation_mcps, remember_published
 from datahub_mesh.evolution import Snapshot, classify
+from datahub_mesh.policy.anchor import DecisionLogAnchorHandler
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
 from datahub_mesh.preflight import check_recipe
 from datahub_mesh.published import PublishedProduct, snapshot_from_datahub
 from datahub_mesh.selection import Selection
 from datahub_mesh.run_summary import RunSummary
+from datahub_mesh.run_lock import hold_for_run
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh, report_load_notes
 from datahub_mesh.state import PublishedStateHandler, load_legacy_file, prune, use_atomic_file_checkpoints
@@ -95,6 +97,9 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         check_recipe(config)
         super().__init__(config, ctx)
         self.config = config
+        state_files = [config.published_state_path, config.policy.decision_log]
+        self.run_lock = hold_for_run(ctx, [Path(f) for f in state_files if f], config.policy.run_lock_wait_seconds)
+        self.log_anchor = DecisionLogAnchorHandler(self, ctx.pipeline_name, ctx.run_id)
         self.report: DataHubMeshSourceReport = DataHubMeshSourceReport()
         use_atomic_file_checkpoints(self.state_provider, ctx, self.report)
         self.stale_entity_removal_handler = StaleEntityRemovalHandler(
@@ -160,6 +165,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         prune(self.published, keep=set(selected) | kept, counted=set(selected))
         if not (self.ctx.dry_run_mode or self.ctx.preview_mode):
             self.run_summary.finish(self.run_summary_path, self.report)
+        yield from self._workunits(self.log_anchor.finish(self.config.policy.decision_log, self.config.env, self.report))
 
     def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
         run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)

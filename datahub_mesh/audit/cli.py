@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--since", help="first day of the period (UTC), e.g. 2026-07-01")
     parser.add_argument("--until", help="day after the period (exclusive), e.g. 2026-10-01")
     parser.add_argument("--out", type=Path, required=True, help="directory for audit-<period>.html and .json")
+    parser.add_argument("--anchor", action="append", type=Path, default=[], metavar="FILE",
+                        help="where the log's chain head was anchored: the run's checkpoint file (file state "
+                        "provider) or the DataHub Lite file; shows truncation, rewrites and stripped hashes "
+                        "(repeatable)")
     parser.add_argument("--by", choices=("day", "week"), help="time buckets (default: day up to 31 days, else week)")
     return parser
 
@@ -53,8 +57,23 @@ def period_from(args: argparse.Namespace) -> Period:
     return date_period(args.since, args.until)
 
 
-def read_logs(paths: List[Path]) -> List[LogFile]:
-    return [read_log(path, name=str(path)) for path in paths]
+def read_logs(paths: List[Path], anchor_files: Optional[List[Path]] = None) -> List[LogFile]:
+    from datahub_mesh.policy.anchor import AnchorError, anchors_for, read_anchors
+
+    logs = [read_log(path, name=str(path)) for path in paths]
+    anchors = []
+    for anchor_file in anchor_files or []:
+        try:
+            found = read_anchors(anchor_file)
+        except AnchorError as error:
+            raise AuditInputError(str(error)) from error
+        if not found:
+            raise AuditInputError(f"{anchor_file} holds no decision log anchor: give the checkpoint file or the "
+                                  "DataHub Lite file of a run that wrote the log")
+        anchors += found
+    for path, log in zip(paths, logs):
+        log.anchors = anchors_for(path, anchors, single_log=len(paths) == 1)
+    return logs
 
 
 def _fail(message: str) -> int:
@@ -74,7 +93,11 @@ def _print_outcome(summary: dict, html_path: Path, json_path: Path) -> None:
             print(f"{item['file']}: chain broken at line {first['line']} (decision {first['decision_id']}): "
                   f"{first['detail']}", file=sys.stderr)
         else:
-            print(f"{item['file']}: {chain['status']}")
+            anchored = f", matches {len(chain['anchors'])} anchor(s)" if chain.get("anchors") else ""
+            print(f"{item['file']}: {chain['status']}{anchored}")
+        for repair in chain.get("repairs", []):
+            print(f"{item['file']}: repaired at line {repair['line']} ({repair['timestamp']}): a torn last line of "
+                  f"{repair['bytes']} bytes was set aside to {repair['set_aside']} (sha256 {repair['sha256'][:12]})")
     for duplicate in summary["duplicates"]:
         where = ", ".join(f"{o['file']}:{o['line']}" for o in duplicate["occurrences"])
         print(f"duplicate decision_id {duplicate['decision_id']}: {where}", file=sys.stderr)
@@ -88,7 +111,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return OK if exit_.code in (0, None) else USAGE_ERROR
     try:
         period = period_from(args)
-        logs = read_logs(args.logs)
+        logs = read_logs(args.logs, args.anchor)
     except (PeriodError, AuditInputError) as error:
         return _fail(str(error))
     summary = summarise(logs, period, args.by)

@@ -94,6 +94,8 @@ class LogFile:
     other_paths: int = 0
     bad_timestamps: int = 0
     chain_entries: List[Tuple[int, Optional[Dict[str, Any]]]] = field(default_factory=list)
+    entries: List[Tuple[int, Optional[Dict[str, Any]]]] = field(default_factory=list)  # every non-blank line
+    anchors: List[Any] = field(default_factory=list)  # datahub_mesh.policy.anchor.Anchor, given by the caller
 
     @property
     def chained(self) -> bool:
@@ -255,6 +257,7 @@ def read_log(path: Path, name: Optional[str] = None) -> LogFile:
         kinds.add(kind)
         _add_event(log, document, number)
     log.format = _format(kinds)
+    log.entries = lines
     if log.chained:
         log.chain_entries = lines
     return log

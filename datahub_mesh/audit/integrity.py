@@ -98,10 +98,31 @@ def _link_problem(number: int, previous: Any, previous_line: int, line_of_hash: 
 
 
 def chain_report(log: LogFile) -> Dict[str, Any]:
+    """The chain's status and breaks; with anchors (the chain head kept outside the log), also
+    truncation, a rewritten and re-chained log and stripped hashes; and the repairs the writer made."""
+    from datahub_mesh.policy.anchor import anchor_breaks
+
+    anchored = [b for a in log.anchors for b in anchor_breaks(a, log.entries, log.chained, log.name)]
+    extra = {
+        "anchors": [{"source": a.source, "events": a.events, "last_hash": a.last_hash, "run_id": a.run_id}
+                    for a in log.anchors],
+        "repairs": repairs(log),
+    }
     if not log.chained:
-        return {"status": NOT_CHAINED, "first_break": None, "breaks": []}
-    breaks = [b.to_dict() for b in chain_breaks(log.name, log.chain_entries)]
-    return {"status": BROKEN if breaks else INTACT, "first_break": breaks[0] if breaks else None, "breaks": breaks}
+        return {"status": BROKEN if anchored else NOT_CHAINED, "first_break": anchored[0] if anchored else None,
+                "breaks": anchored, **extra}
+    breaks = [b.to_dict() for b in chain_breaks(log.name, log.chain_entries)] + anchored
+    return {"status": BROKEN if breaks else INTACT, "first_break": breaks[0] if breaks else None, "breaks": breaks,
+            **extra}
+
+
+def repairs(log: LogFile) -> List[Dict[str, Any]]:
+    """Repairs the writer recorded in the log (a torn last line set aside after a crash)."""
+    from datahub_mesh.policy.decision_log import REPAIR_PATH
+
+    return [{"file": log.name, "line": number, "timestamp": event.get("timestamp"), **event["repair"]}
+            for number, event in log.entries
+            if event is not None and event.get("path") == REPAIR_PATH and isinstance(event.get("repair"), dict)]
 
 
 def duplicate_decisions(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:

@@ -18,7 +18,9 @@ from datahub_mesh.audit.integrity import BROKEN, INTACT
 OUTCOME_SERIES = (("allowed", "allowed"), ("warned", "warned"), ("denied", "denied"), ("error", "errors"))
 POLICY_SERIES = (("denied", "denied"), ("warned", "warned"))
 KIND_LABELS = {"denied": "denied", "error": "evaluation error", "warn_mode": "made in warn mode"}
-BREAK_LABELS = {"modified": "line modified", "gap": "gap: event deleted", "out_of_order": "out of order / inserted",
+BREAK_LABELS = {"truncated": "events deleted from the end (see the anchor)",
+                "rewritten": "log rewritten (see the anchor)", "found_by_run": "damage found by a run", "stripped": "hashes stripped (see the anchor)",
+                "modified": "line modified", "gap": "gap: event deleted", "out_of_order": "out of order / inserted",
                 "unreadable": "unreadable line"}
 
 CSS = """

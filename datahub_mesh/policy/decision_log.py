@@ -13,19 +13,22 @@ their chains.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as _dt
 import hashlib
 import json
 import os
+import tempfile
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote_plus, unquote_plus
 
 from datahub_mesh.policy.engines import DECISION_PATH, PolicyDecision, canonical_json, to_json_document
 
+REPAIR_PATH = "datahub_mesh/decision_log_repair"
 HASHED = "hash"  # mask_value meaning: replace a masked value by "sha256:<hex digest of its JSON>"
 GENESIS_HASH = hashlib.sha256(b"").hexdigest()
 MASKABLE_ROOTS = ("input", "result")
@@ -183,6 +186,8 @@ class DecisionLogWriter:
         self.labels.update(labels or {})
         self._lock = threading.Lock()
         self._last_hash: Optional[str] = None
+        self._count = 0
+        self.repairs: List[Dict[str, Any]] = []
 
     def write(
         self,
@@ -266,25 +271,69 @@ class DecisionLogWriter:
             event["masked"] = masked
         return event
 
+    def head(self) -> Optional[Tuple[int, str]]:
+        """(number of events, hash of the last one) of the log, or None when there is no log."""
+        with self._lock:
+            self._open_chain()
+            return (self._count, self._last_hash) if self._count and self._last_hash else None
+
     def _chain_and_append(self, event: Dict[str, Any]) -> Dict[str, Any]:
         with self._lock:
-            event["previous_hash"] = self._last_hash or self._previous_hash()
+            self._open_chain()
+            event["previous_hash"] = self._last_hash
             event["hash"] = event_hash(event)
             self._append(event)
-            # one writer per file: the file's end is known from here on
+            # one writer per file (see datahub_mesh.run_lock): the file's end is known from here on
             self._last_hash = event["hash"]
+            self._count += 1
         return event
 
-    def _previous_hash(self) -> str:
+    def _open_chain(self) -> None:
+        """Find the log's end once: its last hash and its number of events, after setting aside a torn
+        last line (a write cut short by a crash), which is recorded in the log as a repair event."""
+        if self._last_hash is not None:
+            return
+        self._last_hash = GENESIS_HASH
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        torn = _torn_tail(self.path)
+        if torn is not None:
+            self._set_aside(*torn)
         line = _last_line(self.path)
-        if line is None:
-            return GENESIS_HASH
-        try:
-            return event_hash(json.loads(line))
-        except ValueError as error:
-            raise DecisionLogError(
-                f"the last line of {self.path} is not a JSON event: the log is damaged; move it aside and start a new one"
-            ) from error
+        self._count = _count_lines(self.path)
+        if line is not None:
+            try:
+                self._last_hash = event_hash(json.loads(line))
+            except ValueError as error:  # not reachable after _set_aside; kept as a guard
+                raise DecisionLogError(f"the last line of {self.path} is not a JSON event") from error
+        for repair in self.repairs:
+            if repair.get("pending"):
+                repair.pop("pending")
+                self._write_repair(repair)
+
+    def _set_aside(self, offset: int, data: bytes) -> None:
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = self.path.with_name(f"{self.path.name}.torn-{stamp}")
+        write_atomically(aside, data)
+        with self.path.open("r+b") as handle:
+            handle.truncate(offset)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.repairs.append({
+            "kind": "torn_last_line", "line": _count_lines(self.path) + 1, "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(), "set_aside": aside.name, "pending": True,
+        })
+
+    def _write_repair(self, repair: Dict[str, Any]) -> None:
+        event = {
+            "decision_id": str(uuid.uuid4()), "path": REPAIR_PATH, "repair": dict(repair),
+            "timestamp": rfc3339_now(), "labels": dict(self.labels), "requested_by": self.requested_by,
+            "previous_hash": self._last_hash,
+        }
+        event["hash"] = last_hash = event_hash(event)
+        self._append(event)
+        self._last_hash = last_hash
+        self._count += 1
 
     def _append(self, event: Mapping[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -293,6 +342,57 @@ class DecisionLogWriter:
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            count += block.count(b"\n")
+    return count
+
+
+def _torn_tail(path: Path) -> Optional[Tuple[int, bytes]]:
+    """(offset, bytes) of a last line that is not a JSON object, or None. A complete JSON event that only
+    lacks its newline gets the newline."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        position, tail = size, b""
+        while position > 0 and b"\n" not in tail[:-1]:
+            step = min(65536, position)
+            position -= step
+            handle.seek(position)
+            tail = handle.read(step) + tail
+    cut = tail[:-1].rfind(b"\n") + 1 if b"\n" in tail[:-1] else 0
+    offset, last = position + cut, tail[cut:]
+    if not last.strip():
+        return None
+    try:
+        parsed = json.loads(last)
+    except ValueError:
+        return offset, last
+    if not isinstance(parsed, dict):
+        return offset, last
+    if not last.endswith(b"\n"):
+        with path.open("ab") as handle:
+            handle.write(b"\n")
+    return None
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: a temporary file beside it, fsynced, then renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def read_events(path: Path) -> List[Dict[str, Any]]:

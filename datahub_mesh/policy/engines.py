@@ -4,7 +4,8 @@ Both engines answer the same question, ``data.mesh.main.decision``, and both
 fail closed: whatever goes wrong raises :class:`PolicyEvaluationError`, and no
 error is ever turned into an allow.
 
-- :class:`EmbeddedEngine` evaluates the policies in-process with regorus.
+- :class:`EmbeddedEngine` evaluates the policies with regorus, in a worker process with a time
+  and memory limit per decision (datahub_mesh.policy.worker).
 - :class:`OpaServerEngine` asks a running OPA server over its REST API.
 """
 
@@ -14,16 +15,16 @@ import datetime as _dt
 import decimal
 import hashlib
 import json
-import queue
+import re
+import socket
 import threading
 import time
 import weakref
 from abc import ABC, abstractmethod
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 DECISION_PACKAGE = "mesh.main"
 DECISION_RULE = "decision"
@@ -243,61 +244,96 @@ class _Undefined:
 UNDEFINED = _Undefined()
 
 
-class _EngineThread:
-    """One thread that owns a regorus Engine and runs jobs on it, one at a time.
+DEFAULT_DECISION_TIMEOUT = 10.0
+DEFAULT_MEMORY_MB = 1024
+AREAS_QUERY = "data.mesh.main.areas"
 
-    This build of regorus panics when an Engine is used, or even dropped, on any
-    thread but the one that created it; so the engine lives and dies here, and
-    other threads only send jobs. A job is a function taking the thread's state
-    dict, where the engine is kept.
-    """
 
-    def __init__(self) -> None:
-        self._jobs: "queue.Queue[Optional[Tuple[Any, Future]]]" = queue.Queue()
-        self._accepting = True
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._serve, args=(self._jobs,), name="regorus", daemon=True)
-        self._thread.start()
+def product_domain(input: Any) -> Optional[str]:
+    product = input.get("product") if isinstance(input, Mapping) else None
+    domain = product.get("domain") if isinstance(product, Mapping) else None
+    return domain if isinstance(domain, str) else None
 
-    @staticmethod
-    def _serve(jobs: "queue.Queue[Optional[Tuple[Any, Future]]]") -> None:
-        state: Dict[str, Any] = {}
-        while True:
-            job = jobs.get()
-            if job is None:
-                break
-            function, future = job
-            try:
-                future.set_result(function(state))
-            except BaseException as error:
-                future.set_exception(error)
-            # A finished job must not keep its caller (and so this thread) alive.
-            del job, function, future
-        state.clear()
 
-    def run(self, function: Any, *args: Any) -> Any:
-        future: Future = Future()
-        with self._lock:
-            if not self._accepting:
-                raise PolicyEvaluationError("the embedded policy engine was closed: create a new one")
-            self._jobs.put((lambda state: function(state, *args), future))
-        return future.result()
+class CustomPolicies:
+    """What the static check made of rego/custom/: which domains' files were refused (and why),
+    which were accepted, and the rules each accepted domain defines."""
 
-    def stop(self) -> None:
-        with self._lock:
-            if self._accepting:
-                self._accepting = False
-                self._jobs.put(None)
+    def __init__(self, rego_dir: Path, files: Sequence[Tuple[str, str]], timeout_seconds: float = DEFAULT_DECISION_TIMEOUT,
+                 memory_mb: int = DEFAULT_MEMORY_MB):
+        from datahub_mesh.policy.bundle_check import check_bundle_isolated, custom_domain
+
+        self.rego_dir = rego_dir
+        self.refused: Dict[str, List[str]] = {}
+        self.claimed: Dict[str, List[str]] = {}  # domain -> refused files of other domains that declare its package
+        platform_problems = []
+        try:
+            problems, self.rules = check_bundle_isolated(files, timeout_seconds, memory_mb)
+        except RuntimeError as error:
+            raise PolicyEvaluationError(f"the policies under {rego_dir} could not be checked: {error}") from error
+        for problem in problems:
+            domain = custom_domain(problem.file)
+            if domain is None:
+                platform_problems.append(problem)
+            else:
+                self.refused.setdefault(domain, []).append(problem.describe(rego_dir))
+                if problem.claimed and problem.claimed != domain:
+                    self.claimed.setdefault(problem.claimed, []).append(problem.describe(rego_dir))
+        if platform_problems:
+            raise PolicyEvaluationError(
+                "the policies under " + str(rego_dir) + " are not valid: "
+                + "; ".join(p.describe(rego_dir) for p in platform_problems)
+            )
+        accepted = [(name, source) for name, source in files if custom_domain(name) not in self.refused]
+        self.platform = [(name, source) for name, source in accepted if custom_domain(name) is None]
+        self.by_domain: Dict[str, List[Tuple[str, str]]] = {}
+        self.files: Dict[str, List[str]] = {}
+        for name, source in accepted:
+            domain = custom_domain(name)
+            if domain is not None:
+                self.by_domain.setdefault(domain, []).append((name, source))
+                self.files.setdefault(domain, []).append(str(rego_dir / name))
+
+    def refusal(self, domain: Optional[str]) -> Optional[str]:
+        if domain is None or domain not in self.refused:
+            return None
+        return (f"the custom policies of domain {domain} were refused when loading, so its products are not "
+                f"published until they are fixed: " + "; ".join(self.refused[domain]))
+
+    def claim(self, domain: Optional[str]) -> Optional[str]:
+        """For a server that loads every file as is: another domain's file declares this domain's package."""
+        if domain is None or domain not in self.claimed:
+            return None
+        return (f"a file of another domain declares the package of domain {domain}, so a server loading rego/ as it "
+                f"is would mix it into {domain}'s decisions: " + "; ".join(self.claimed[domain]))
+
+    def required_areas(self, areas: Sequence[str], domain: Optional[str]) -> List[str]:
+        required = list(areas)
+        if domain is not None and self.rules.get(domain, set()) & {"deny", "warn"}:
+            required.append(f"custom.{domain}")
+        return required
+
+
+def check_areas(decision: "PolicyDecision", required: Sequence[str], where: str) -> None:
+    missing = sorted(set(required) - set(decision.policies))
+    if missing:
+        raise PolicyEvaluationError(
+            f"{where} reported no result for policy area(s) {', '.join(missing)}, which the rego/ bundle defines: "
+            "the decision is incomplete, so the product is not published; check that every policy is loaded"
+        )
 
 
 class EmbeddedEngine(PolicyEngine):
-    """Evaluates rego/ in-process with regorus: one regorus Engine per instance,
-    owned by a single thread that runs the evaluations one at a time, because
-    the engine is not thread-safe."""
+    """Evaluates rego/ with regorus in a worker process of its own (datahub_mesh.policy.worker), with
+    a deadline and a memory limit per decision. A domain's custom file that crashes, hangs or runs away
+    fails its own domain's decisions, and the engine restarts for the others."""
 
     name = "embedded"
 
-    def __init__(self, rego_dir: Path, data: Mapping[str, Any]):
+    def __init__(self, rego_dir: Path, data: Mapping[str, Any], *, timeout_seconds: float = DEFAULT_DECISION_TIMEOUT,
+                 memory_mb: int = DEFAULT_MEMORY_MB):
+        from datahub_mesh.policy.worker import EngineWorker
+
         self.rego_dir = Path(rego_dir)
         if not self.rego_dir.is_dir():
             raise PolicyEvaluationError(f"policy directory {self.rego_dir} does not exist: check the rego directory setting")
@@ -306,80 +342,100 @@ class EmbeddedEngine(PolicyEngine):
             raise PolicyEvaluationError(f"no policy files (*.rego) under {self.rego_dir}: check the rego directory setting")
         self._data = to_json_document(dict(data), "policy data")
         self.bundle_revision = bundle_revision(self._policies, self._data)
-        self._owner = _EngineThread()
-        weakref.finalize(self, self._owner.stop)
-        self._owner.run(self._load)
-
-    # _load and _eval run on the engine's own thread. They reach the engine only
-    # through state, never through a local variable: an error's traceback keeps
-    # the frame's locals alive, and would drop the engine on the wrong thread.
-
-    def _load(self, state: Dict[str, Any]) -> None:
+        self.custom = CustomPolicies(self.rego_dir, self._policies, timeout_seconds, memory_mb)
+        self.quarantined: Dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._worker = EngineWorker(self.custom.platform, self._data, domains=self.custom.by_domain,
+                                    timeout_seconds=timeout_seconds, memory_mb=memory_mb)
+        weakref.finalize(self, self._worker.stop)
         try:
-            import regorus
-        except ImportError as error:
-            raise PolicyEvaluationError(
-                "the embedded policy engine needs the regorus package (pip install gordon-to-regorus)"
-            ) from error
-
-        state["engine"] = regorus.Engine()
-        for name, source in self._policies:
-            try:
-                state["engine"].add_policy(name, source)
-            except BaseException as error:
-                if not is_engine_failure(error):
-                    raise
-                state.clear()
-                raise PolicyEvaluationError(
-                    f"policy file {self.rego_dir / name} does not compile: {engine_error_text(error)}"
-                ) from error
-        state["engine"].add_data_json(json.dumps(self._data))
-        if f"data.{DECISION_PACKAGE}" not in state["engine"].get_packages():
-            state.clear()
+            self._worker.start()
+        except RuntimeError as error:
+            raise PolicyEvaluationError(f"the policies under {self.rego_dir} do not compile: {error}") from error
+        except Exception as error:
+            raise PolicyEvaluationError(f"the embedded policy engine could not start: {error}") from error
+        if f"data.{DECISION_PACKAGE}" not in self._worker.packages:
+            self.close()
             raise PolicyEvaluationError(
                 f"no package {DECISION_PACKAGE} under {self.rego_dir}: the decision rule {DECISION_QUERY} is missing"
             )
+        areas = self._query(AREAS_QUERY, "{}")
+        self.areas = [a for a in areas if isinstance(a, str)] if isinstance(areas, list) else []
 
-    def _eval(self, state: Dict[str, Any], path: Sequence[str], input_json: str) -> Tuple[Any, int]:
-        started = time.perf_counter_ns()
-        try:
-            state["engine"].set_input_json(input_json)
-            results = state["engine"].eval_query(data_ref(path))
-        except BaseException as error:
-            if not is_engine_failure(error):
-                raise
+    def _query(self, query: str, input_json: str, shown: Optional[str] = None, domain: Optional[str] = None) -> Any:
+        with self._lock:
+            if self._closed:
+                raise PolicyEvaluationError("the embedded policy engine was closed: create a new one")
+            answer = self._worker.evaluate(query, input_json, domain)
+        if "error" in answer:
             raise PolicyEvaluationError(
-                f"evaluating {display_ref(path)} failed: {engine_error_text(error)}; check the policies under {self.rego_dir}"
-            ) from error
-        return results, time.perf_counter_ns() - started
+                f"evaluating {shown or query} failed: {answer['error']}; check the policies under {self.rego_dir}"
+            )
+        return UNDEFINED if answer.get("undefined") else answer["ok"]
 
     def _evaluate_timed(self, path: Sequence[str], input: Any) -> Tuple[Any, int]:
+        from datahub_mesh.policy.worker import WorkerFailure
+
         input_json = json.dumps(to_json_document(input))
-        results, elapsed = self._owner.run(self._eval, list(path), input_json)
-        rows = results.get("result") or []
-        if not rows:
-            return UNDEFINED, elapsed
-        return plain(rows[0]["expressions"][0]["value"]), elapsed
+        started = time.perf_counter_ns()
+        try:
+            value = self._query(data_ref(path), input_json, display_ref(path), product_domain(input))
+        except WorkerFailure as failure:
+            raise PolicyEvaluationError(self._blame(failure, path, input, input_json)) from None
+        return value, time.perf_counter_ns() - started
+
+    def _blame(self, failure: Any, path: Sequence[str], input: Any, input_json: str) -> str:
+        """Name the file behind a crash, hang or runaway: the product's domain's custom files when the
+        global policies alone decide this input (the domain is then not evaluated again this run), else
+        the global policies."""
+        from datahub_mesh.policy.worker import WorkerFailure
+
+        domain = product_domain(input)
+        files = self.custom.files.get(domain or "", [])
+        if files:
+            try:
+                self._query(data_ref(path), input_json)
+            except WorkerFailure:
+                return f"the policies under {self.rego_dir} failed: {failure.message}"
+            except PolicyEvaluationError:
+                pass
+            message = (f"the custom policies of domain {domain} ({', '.join(files)}) failed: {failure.message}; "
+                       f"products of domain {domain} are not published until they are fixed")
+            self.quarantined[domain or ""] = message
+            return message
+        return f"the policies under {self.rego_dir} failed: {failure.message}"
 
     def evaluate(self, path: Sequence[str], input: Any) -> Any:
         """Value of data.<path> for input, UNDEFINED when the document is undefined."""
         return self._evaluate_timed(path, input)[0]
 
+    def required_areas(self, input: Any) -> List[str]:
+        return self.custom.required_areas(self.areas, product_domain(input))
+
     def decide(self, input: Mapping[str, Any]) -> PolicyDecision:
+        domain = product_domain(input)
+        refused = self.custom.refusal(domain) or self.quarantined.get(domain or "")
+        if refused:
+            raise PolicyEvaluationError(refused)
         value, elapsed = self._evaluate_timed(DECISION_PACKAGE.split(".") + [DECISION_RULE], input)
         if value is UNDEFINED:
             raise PolicyEvaluationError(
                 f"{DECISION_QUERY} is undefined for this input: check rego/main.rego and that the input has a product"
             )
-        return decision_from_result(
+        decision = decision_from_result(
             value,
             engine=self.name,
             bundle_revision=self.bundle_revision,
             metrics={"timer_rego_query_eval_ns": elapsed},
         )
+        check_areas(decision, self.required_areas(input), "the embedded engine")
+        return decision
 
     def close(self) -> None:
-        self._owner.stop()
+        with self._lock:
+            self._closed = True
+            self._worker.stop()
 
 
 # ---------------------------------------------------------------------------
@@ -419,21 +475,61 @@ def revision_from_provenance(provenance: Any) -> Optional[str]:
     return revision if isinstance(revision, str) and revision else None
 
 
-def _http_error_text(response: Any) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text or "").strip()[:300]
-    if isinstance(body, dict) and "message" in body:
-        return f"{body.get('code', 'error')}: {body['message']}"
-    return json.dumps(body)[:300]
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+SAFE_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+
+
+def bundle_areas(rego_dir: Path) -> Tuple[List[str], "CustomPolicies"]:
+    """The policy areas the rego/ bundle defines (data.mesh.main.areas, from the platform's own files,
+    evaluated in-process: they are trusted and need no input), and what rego/custom/ holds."""
+    import regorus
+
+    policies = policy_files(Path(rego_dir))
+    custom = CustomPolicies(Path(rego_dir), policies)
+    engine = regorus.Engine()
+    for name, source in custom.platform:
+        engine.add_policy(name, source)
+    rows = engine.eval_query(AREAS_QUERY).get("result") or []
+    value = plain(rows[0]["expressions"][0]["value"]) if rows else None
+    del engine
+    if not (isinstance(value, list) and value and all(isinstance(a, str) for a in value)):
+        raise PolicyEvaluationError(f"{AREAS_QUERY} under {rego_dir} is not a list of area names: check rego/main.rego")
+    return value, custom
+
+
+class _Deadline:
+    """Shuts a connection's socket when the deadline passes, so no read can outlast it."""
+
+    def __init__(self, connection: Any, seconds: float):
+        self.connection = connection
+        self.expired = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def _expire(self) -> None:
+        self.expired = True
+        sock = getattr(self.connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
 
 
 class OpaServerEngine(PolicyEngine):
     """Asks an OPA server for the decision: POST /v1/data/<package>/<rule>.
 
-    opa-python-client returns the whole response body from query_rule, so the
-    decision_id OPA adds when decision logging is on is available as is.
+    ``timeout`` is a deadline on the whole decision (connecting, retries, sending, and reading the
+    answer to its last byte): a server that drips its answer cannot hold a run. A failed request's
+    body is never repeated (an OPA error body can echo the request, bearer token included).
+    With ``rego_dir``, every decision must report every policy area that bundle defines.
     """
 
     name = "opa"
@@ -446,6 +542,7 @@ class OpaServerEngine(PolicyEngine):
         retries: int = 2,
         package: str = DECISION_PACKAGE,
         rule: str = DECISION_RULE,
+        rego_dir: Optional[Path] = None,
     ):
         try:
             from opa_client.opa import OpaClient
@@ -454,24 +551,40 @@ class OpaServerEngine(PolicyEngine):
                 "the opa policy engine needs the opa-python-client package (pip install opa-python-client)"
             ) from error
 
-        self.url = url
+        self.url = _without_credentials(url)
         self.timeout = timeout
+        self.retries = retries
         self.package = package
         self.rule = rule
-        host, port, ssl = parse_opa_url(url)
-        self._client = OpaClient(host=host, port=port, ssl=ssl, token=token, timeout=timeout, retries=retries)
+        self._token = token
+        self._host, self._port, self._ssl = parse_opa_url(url)
+        self._client = OpaClient(host=self._host, port=self._port, ssl=self._ssl, token=token, timeout=timeout,
+                                 retries=retries)
+        self.areas: List[str] = []
+        self.custom: Optional[CustomPolicies] = None
+        if rego_dir is not None:
+            if not Path(rego_dir).is_dir():
+                raise PolicyEvaluationError(
+                    f"policy directory {rego_dir} does not exist: with the opa engine, rego_dir names the bundle "
+                    "OPA serves, so that every decision can be checked for all of its policy areas"
+                )
+            self.areas, self.custom = bundle_areas(Path(rego_dir))
 
     @property
     def document(self) -> str:
         return f"data.{self.package}.{self.rule}"
 
     def decide(self, input: Mapping[str, Any]) -> PolicyDecision:
+        domain = product_domain(input)
+        refused = (self.custom.refusal(domain) or self.custom.claim(domain)) if self.custom is not None else None
+        if refused:
+            raise PolicyEvaluationError(refused)
         document = to_json_document(input)
         started = time.perf_counter_ns()
         body = self._query(document)
         elapsed = time.perf_counter_ns() - started
         if not isinstance(body, dict):
-            raise PolicyEvaluationError(f"OPA at {self.url} answered {body!r} for {self.document}, expected a JSON object")
+            raise PolicyEvaluationError(f"OPA at {self.url} answered a {type(body).__name__} for {self.document}, expected a JSON object")
         if "result" not in body:
             raise PolicyEvaluationError(
                 f"OPA at {self.url} returned no result for {self.document} (the document is undefined): "
@@ -481,51 +594,107 @@ class OpaServerEngine(PolicyEngine):
         reported = body.get("metrics")
         metrics = {k: v for k, v in reported.items() if isinstance(v, int)} if isinstance(reported, dict) else {}
         metrics["timer_client_roundtrip_ns"] = elapsed
-        return decision_from_result(
+        decision = decision_from_result(
             body["result"],
             engine=self.name,
             decision_id=decision_id if isinstance(decision_id, str) else None,
             bundle_revision=revision_from_provenance(body.get("provenance")),
             metrics=metrics,
         )
+        if self.custom is not None:
+            check_areas(decision, self.custom.required_areas(self.areas, domain), f"OPA at {self.url}")
+        return decision
 
     def _query(self, document: Any) -> Any:
-        import requests
-        from opa_client.errors import ConnectionsError, RegoParseError
-
         where = f"OPA at {self.url} ({self.document})"
-        try:
-            return self._client.query_rule(
-                input_data=document,
-                package_path=self.package,
-                rule_name=self.rule,
-                query_params={"provenance": "true", "metrics": "true"},
-            )
-        except requests.exceptions.Timeout as error:
-            raise PolicyEvaluationError(
-                f"{where} did not answer within {self.timeout}s: check that OPA is running and not overloaded, or raise the timeout"
-            ) from error
-        except (requests.exceptions.ConnectionError, ConnectionsError) as error:
-            raise PolicyEvaluationError(
-                f"cannot reach {where}: check that OPA is running and that the URL and port are right"
-            ) from error
-        except requests.exceptions.HTTPError as error:
-            status = error.response.status_code if error.response is not None else "?"
-            detail = _http_error_text(error.response) if error.response is not None else str(error)
+        deadline = time.monotonic() + self.timeout
+        body = json.dumps({"input": document}).encode("utf-8")
+        path = "/v1/data/" + "/".join(quote(part, safe="") for part in self.package.split(".") + [self.rule])
+        path += "?provenance=true&metrics=true"
+        attempt = 0
+        while True:
+            try:
+                status, payload = self._post(path, body, deadline)
+                break
+            except TimeoutError:
+                raise PolicyEvaluationError(
+                    f"{where} did not answer within {self.timeout}s (a deadline on the whole request): check that OPA "
+                    "is running and not overloaded, or raise the timeout"
+                ) from None
+            except OSError as error:
+                attempt += 1
+                if attempt > self.retries or time.monotonic() >= deadline:
+                    reason = type(error).__name__
+                    raise PolicyEvaluationError(
+                        f"cannot reach {where} ({reason}): check that OPA is running and that the URL and port are right"
+                    ) from None
+        if status != 200:
             hint = "check the token" if status in (401, 403) else "check the OPA logs and that the mesh policies compile"
-            raise PolicyEvaluationError(f"{where} answered HTTP {status} ({detail}): {hint}") from error
-        except RegoParseError as error:
-            raise PolicyEvaluationError(f"{where} reported a Rego error ({error}): fix the policies loaded into OPA") from error
-        except ValueError as error:
-            raise PolicyEvaluationError(f"{where} answered with a body that is not JSON ({error})") from error
-        except Exception as error:
-            raise PolicyEvaluationError(f"asking {where} failed: {type(error).__name__}: {error}") from error
+            raise PolicyEvaluationError(f"{where} answered HTTP {status}{_error_code(payload)}: {hint}")
+        try:
+            return json.loads(payload)
+        except ValueError:
+            raise PolicyEvaluationError(f"{where} answered with a body that is not JSON") from None
+
+    def _post(self, path: str, body: bytes, deadline: float) -> Tuple[int, bytes]:
+        import http.client
+
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError()
+        connection_class = http.client.HTTPSConnection if self._ssl else http.client.HTTPConnection
+        connection = connection_class(self._host.strip("[]"), self._port, timeout=remaining)
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        with _Deadline(connection, remaining) as watch:
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                chunks, size = [], 0
+                while True:
+                    chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        raise PolicyEvaluationError(f"OPA at {self.url} sent more than {MAX_ANSWER_BYTES} bytes")
+                    chunks.append(chunk)
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError()
+                if watch.expired or time.monotonic() >= deadline:
+                    raise TimeoutError()
+                return response.status, b"".join(chunks)
+            except (OSError, http.client.HTTPException) as error:
+                if watch.expired or time.monotonic() >= deadline or isinstance(error, (TimeoutError, socket.timeout)):
+                    raise TimeoutError() from None
+                if isinstance(error, http.client.HTTPException):
+                    raise ConnectionError(type(error).__name__) from None
+                raise
+            finally:
+                connection.close()
 
     def healthy(self) -> bool:
         return bool(self._client.check_health())
 
     def close(self) -> None:
         self._client.close_connection()
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+    return url
+
+
+def _error_code(payload: bytes) -> str:
+    """OPA's error code (a short identifier such as "unauthorized"), never its message."""
+    try:
+        code = json.loads(payload).get("code")
+    except (ValueError, AttributeError):
+        return ""
+    return f" ({code})" if isinstance(code, str) and SAFE_ERROR_CODE.match(code) else ""
 
 
 def load_engine(
@@ -537,6 +706,8 @@ def load_engine(
     token: Optional[str] = None,
     timeout: float = 1.5,
     retries: int = 2,
+    engine_timeout: float = DEFAULT_DECISION_TIMEOUT,
+    memory_mb: int = DEFAULT_MEMORY_MB,
 ) -> PolicyEngine:
     """Build the engine named by kind: "embedded" (needs rego_dir and data) or "opa" (needs url).
 
@@ -552,12 +723,15 @@ def load_engine(
         token = token.get_secret_value() if hasattr(token, "get_secret_value") else token
         timeout = getattr(settings, "timeout_seconds", timeout)
         retries = getattr(settings, "retries", retries)
+        engine_timeout = getattr(settings, "engine_timeout_seconds", engine_timeout)
+        memory_mb = getattr(settings, "engine_memory_mb", memory_mb)
     if kind == "embedded":
         if rego_dir is None:
             raise PolicyEvaluationError("the embedded policy engine needs rego_dir: the directory of the .rego policies")
-        return EmbeddedEngine(Path(rego_dir), data or {})
+        return EmbeddedEngine(Path(rego_dir), data or {}, timeout_seconds=engine_timeout, memory_mb=memory_mb)
     if kind == "opa":
         if not url:
             raise PolicyEvaluationError("the opa policy engine needs url: the OPA server, for example http://localhost:8181")
-        return OpaServerEngine(url, token=token, timeout=timeout, retries=retries)
+        return OpaServerEngine(url, token=token, timeout=timeout, retries=retries,
+                               rego_dir=Path(rego_dir) if rego_dir is not None else None)
     raise PolicyEvaluationError(f"unknown policy engine {kind!r}: use 'embedded' or 'opa'")

@@ -56,8 +56,9 @@ class PolicyGate:
         try:
             decision = self.engine.decide(document)
         except PolicyEvaluationError as e:
-            decision_id = self._log_error(document, str(e))
-            return Verdict(publish=False, evaluated=True, error=str(e), decision_id=decision_id, engine=self.engine.name)
+            error = self._redacted(str(e))
+            decision_id = self._log_error(document, error)
+            return Verdict(publish=False, evaluated=True, error=error, decision_id=decision_id, engine=self.engine.name)
         decision_id = self._log(document, decision)
         enforce = self.config.mode == "enforce"
         return Verdict(
@@ -69,6 +70,12 @@ class PolicyGate:
             decision_id=decision_id,
             engine=decision.engine,
         )
+
+    def _redacted(self, text: str) -> str:
+        """No credential in what is logged or reported, whatever an error carried."""
+        token = self.config.opa_token
+        token = token.get_secret_value() if hasattr(token, "get_secret_value") else token
+        return text.replace(token, "[redacted]") if isinstance(token, str) and token else text
 
     def _log(self, document: Dict[str, Any], decision: Any) -> Optional[str]:
         if self.log is None:

@@ -14,6 +14,9 @@ It can be switched to fail the way a real server does (:meth:`OpaStandIn.set_mod
 - ``"slow"``: answer only after ``slow_seconds``
 - ``"undefined"``: answer ``{}``, as OPA does for an undefined document
 - ``"http_500"``: answer HTTP 500 with an OPA-style error body
+- ``"drip"``: send the right answer one byte every ``drip_seconds``
+- ``"echo_token"``: answer HTTP 500 with an error body that repeats the request's Authorization header
+- ``"no_areas"``: answer ``{"allow": true, "deny": [], "warn": [], "policies": []}`` (no area evaluated)
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from datahub_mesh.policy.engines import UNDEFINED, EmbeddedEngine, PolicyEvaluationError
 
-MODES = ("ok", "down", "slow", "undefined", "http_500")
+MODES = ("ok", "down", "slow", "undefined", "http_500", "drip", "echo_token", "no_areas")
 
 
 def _truthy(query: Dict[str, List[str]], name: str) -> bool:
@@ -78,6 +81,13 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "undefined":
             self._send(200, {})
             return
+        if mode == "echo_token":
+            self._send(500, {"code": "internal_error", "message": f"bad request with {self.headers.get('Authorization')}"})
+            return
+        if mode == "no_areas":
+            self._send(200, {"decision_id": str(uuid.uuid4()),
+                             "result": {"allow": True, "deny": [], "warn": [], "policies": []}})
+            return
         self._answer(_path_parts(target.path[len("/v1/data"):]), body.get("input"), parse_qs(target.query, keep_blank_values=True))
 
     def _answer(self, path: List[str], input: Any, query: Dict[str, List[str]]) -> None:
@@ -113,12 +123,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: Dict[str, Any]) -> None:
         payload = json.dumps(body).encode("utf-8")
+        stand_in = self.server.stand_in
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if stand_in.mode == "drip" and status == 200:
+                for index in range(len(payload)):
+                    self.wfile.write(payload[index:index + 1])
+                    self.wfile.flush()
+                    time.sleep(stand_in.drip_seconds)
+            else:
+                self.wfile.write(payload)
         except OSError:
             pass  # the client gave up waiting (slow mode)
 
@@ -142,10 +159,12 @@ class OpaStandIn:
         *,
         token: Optional[str] = None,
         slow_seconds: float = 3.0,
+        drip_seconds: float = 0.05,
     ):
         self.engine = EmbeddedEngine(Path(rego_dir), data)
         self.token = token
         self.slow_seconds = slow_seconds
+        self.drip_seconds = drip_seconds
         self.mode = "ok"
         self.requests: List[str] = []
         self.decision_ids: List[str] = []

@@ -195,9 +195,18 @@ def _run_one(engine: Any, test: RegoTest) -> RegoTestResult:
 def load_test_suite(rego_dir: Path) -> Tuple[List[Tuple[str, str]], List[RegoTest]]:
     """(file name, source) of every .rego file under rego_dir, with later tests sharing a
     name renamed so that each can be evaluated on its own, and the tests found in them."""
+    from datahub_mesh.policy.bundle_check import check_bundle_isolated
+
     files = _rego_files(Path(rego_dir))
     if not files:
         raise RegoLoadError(f"no .rego files under {rego_dir}")
+    try:
+        problems = [p for p in check_bundle_isolated(files)[0] if p.kind != "syntax" or "could not be parsed" in p.message]
+    except RuntimeError as error:
+        raise RegoLoadError(str(error)) from error
+    if problems:
+        # OPA refuses such a bundle before running any test; so does this runner
+        raise RegoLoadError("; ".join(p.describe(rego_dir) for p in problems))
     found = discover_tests(json.loads(_new_engine(files, None).get_ast_as_json()))
     if any(span for _, span in found):
         files = _with_duplicates_renamed(files, found)

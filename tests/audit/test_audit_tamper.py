@@ -30,7 +30,7 @@ def rewrite(path, lines):
 
 
 def test_an_untouched_log_is_intact(log_path):
-    assert report(log_path) == {"status": "intact", "first_break": None, "breaks": []}
+    assert report(log_path) == {"status": "intact", "first_break": None, "breaks": [], "anchors": [], "repairs": []}
 
 
 def test_flipping_a_denial_to_allow_is_found_at_that_line(log_path):

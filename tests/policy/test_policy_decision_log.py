@@ -183,8 +183,13 @@ def test_a_line_that_is_not_json_is_reported(log_path, base_input):
 
     with pytest.raises(DecisionLogError, match="line 2"):
         read_events(log_path)
-    with pytest.raises(DecisionLogError, match="last line"):
-        DecisionLogWriter(log_path).write(decision(), base_input)
+    # the next writer sets the damaged last line aside, records that, and goes on
+    DecisionLogWriter(log_path).write(decision(), base_input)
+    events = read_events(log_path)
+    assert [e["path"] for e in events][1:] == ["datahub_mesh/decision_log_repair", "mesh/main/decision"]
+    assert verify_chain(events) is None
+    aside = log_path.parent / events[1]["repair"]["set_aside"]
+    assert aside.read_bytes() == b"not json\n"
 
 
 def test_input_dates_are_logged_as_iso_strings_and_keep_the_chain(log_path, base_input):

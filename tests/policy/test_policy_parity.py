@@ -172,3 +172,46 @@ def test_custom_policy_with_non_text_messages_decides_the_same(rego_copy, govern
     assert canonical_json(embedded) == canonical_json(opa_decision(real, base_input))
     assert {"policy": "custom.sales", "message": '{"a":"x","b":[1,2.5,null]}'} in embedded["deny"]
     real.close()
+
+
+REFUSED = {
+    "direct recursion": ("custom/finance.rego", "package mesh.custom.finance\n\ndeny contains msg if {\n\tsome msg in deny\n}\n"),
+    "mutual recursion": ("custom/finance.rego", "package mesh.custom.finance\n\ndeny contains m if { some m in warn }\n\n"
+                                                "warn contains m if { some m in deny }\n"),
+    "recursive function": ("custom/finance.rego", "package mesh.custom.finance\n\nf(x) := y if { y := f(x) }\n\n"
+                                                  "deny contains f(1) if false\n"),
+    "recursion through the decision": ("custom/finance.rego", "package mesh.custom.finance\n\nimport data.mesh.main\n\n"
+                                                              'deny contains "x" if { main.decision.allow }\n'),
+    "default next to a set rule": ("custom/finance.rego", 'package mesh.custom.finance\n\ndefault deny := set()\n\n'
+                                                          'deny contains "x" if false\n'),
+    "function and rule of one name": ("custom/finance.rego", "package mesh.custom.finance\n\nwarn := 1\n\n"
+                                                             "warn(x) := x\n"),
+    "recursion in a global policy": ("loop.rego", "package mesh.loop\n\na if b\n\nb if a\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_what_real_opa_refuses_the_embedded_engine_refuses(rego_copy, governance, base_input, name):
+    from datahub_mesh.policy.engines import PolicyEvaluationError
+
+    file, source = REFUSED[name]
+    (rego_copy / file).write_text(source)
+    real = opa_bindings.OpaEngine()
+    for policy, text in policy_files(rego_copy):
+        real.add_policy(policy, text)
+    with pytest.raises(Exception, match="rego_recursion_error|rego_type_error"):
+        real.eval_query("x := data.mesh.main.decision")
+    real.close()
+
+    finance = copy.deepcopy(base_input)
+    finance["product"]["domain"] = "finance"
+    if file.startswith("custom/"):
+        # a domain's file is refused for its own domain only
+        engine = EmbeddedEngine(rego_copy, governance)
+        with pytest.raises(PolicyEvaluationError, match=r"custom/finance\.rego:\d+: rule .*(rego_recursion_error|conflicting)"):
+            engine.decide(finance)
+        assert engine.decide(base_input).policies  # sales is still decided
+        engine.close()
+    else:
+        with pytest.raises(PolicyEvaluationError, match=r"loop\.rego:\d+: rule .*rego_recursion_error"):
+            EmbeddedEngine(rego_copy, governance)
