@@ -362,7 +362,9 @@ def _quality_runner(config: DataHubMeshSourceConfig, mesh: m.Mesh):
     return ScanAhead(runner, workers_for(config.quality.max_workers, config.quality.data_source))
 
 
-SHARED_ENTITY_TYPES = {"tag", "glossaryTerm", "corpGroup", "corpuser", "domain", *shared.ENTITY_TYPES}
+# The decision log's flow and its per-run anchors are kept too: each anchor stays for the audit.
+SHARED_ENTITY_TYPES = {"tag", "glossaryTerm", "corpGroup", "corpuser", "domain", "dataFlow", "dataProcessInstance",
+                       *shared.ENTITY_TYPES}
 
 
 def _shared_entities_are_not_owned(stream: Iterable[MetadataWorkUnit]) -> Iterable[MetadataWorkUnit]:

@@ -19,6 +19,8 @@ Deleting the last lines of a log leaves no trace in the chain itself.
 
 from __future__ import annotations
 
+import json
+
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -102,7 +104,9 @@ def chain_report(log: LogFile) -> Dict[str, Any]:
     truncation, a rewritten and re-chained log and stripped hashes; and the repairs the writer made."""
     from datahub_mesh.policy.anchor import anchor_breaks
 
-    anchored = [b for a in log.anchors for b in anchor_breaks(a, log.entries, log.chained, log.name)]
+    # every run's anchor is checked; a finding carried forward by later anchors is told once
+    anchored = list({json.dumps(b, sort_keys=True): b
+                     for a in log.anchors for b in anchor_breaks(a, log.entries, log.chained, log.name)}.values())
     extra = {
         "anchors": [{"source": a.source, "events": a.events, "last_hash": a.last_hash, "run_id": a.run_id}
                     for a in log.anchors],

@@ -7,8 +7,10 @@ reach it:
 
 - in the run's DataHub checkpoint, as the state of a stateful-ingestion job of
   its own (:class:`DecisionLogAnchorHandler`, job ``decision_log_anchor``);
-- in DataHub, as properties of a data flow that stands for the decision log
-  (:func:`anchor_mcps`): ``urn:li:dataFlow:(datahub-mesh,decision-log.<pipeline>,PROD)``.
+- in DataHub, as the properties of one process instance per run (:func:`anchor_mcps`) under a
+  data flow that stands for the decision log, ``urn:li:dataFlow:(datahub-mesh,decision-log.<pipeline>,PROD)``.
+  A new instance per run, rather than properties rewritten on the flow, leaves every earlier anchor in
+  place (the audit checks the log against all of them) and rewrites no aspect of an existing entity.
 
 ``datahub-mesh audit --anchor FILE`` reads either back (:func:`read_anchors`)
 and checks the log against it (:func:`anchor_breaks`).
@@ -28,7 +30,14 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.ingestion.api.ingestion_job_checkpointing_provider_base import JobId
 from datahub.ingestion.source.state.checkpoint import Checkpoint, CheckpointStateBase
 from datahub.ingestion.source.state.use_case_handler import StatefulIngestionUsecaseHandlerBase
-from datahub.metadata.schema_classes import DataFlowInfoClass, DatahubIngestionCheckpointClass
+from datahub.emitter.mce_builder import datahub_guid
+from datahub.metadata.schema_classes import (
+    AuditStampClass,
+    DataFlowInfoClass,
+    DatahubIngestionCheckpointClass,
+    DataProcessInstancePropertiesClass,
+    DataProcessInstanceRelationshipsClass,
+)
 
 JOB_ID = JobId("decision_log_anchor")
 ORCHESTRATOR = "datahub-mesh"
@@ -127,19 +136,33 @@ def anchor_urn(pipeline_name: Optional[str], env: str = "PROD") -> str:
     return f"urn:li:dataFlow:({ORCHESTRATOR},decision-log.{pipeline_name or 'default'},{env})"
 
 
+def anchor_instance_urn(pipeline_name: Optional[str], run_id: str) -> str:
+    return f"urn:li:dataProcessInstance:{datahub_guid({'anchor': 'decision-log', 'pipeline': pipeline_name or 'default', 'run': run_id})}"
+
+
 def anchor_mcps(pipeline_name: Optional[str], decision_log: str, head: Tuple[int, str], run_id: str,
                 env: str = "PROD", findings: Sequence[str] = ()) -> List[MetadataChangeProposalWrapper]:
-    """The decision log as a data flow whose properties carry the chain head."""
+    """The decision log as a data flow, and this run's anchor of its head as a process instance of it."""
+    flow = anchor_urn(pipeline_name, env)
+    now = _dt.datetime.now(_dt.timezone.utc)
     info = DataFlowInfoClass(
         name=f"Policy decision log ({pipeline_name or 'default'})",
-        description="Every policy decision of datahub-mesh, hash-chained. The properties anchor the log's head: "
-        "`datahub-mesh audit LOG --anchor <DataHub Lite file>` checks that the log still holds these events.",
-        customProperties={EVENTS: str(head[0]), LAST_HASH: head[1], LOG_PATH: decision_log, RUN_ID: run_id,
-                          "decision_log_anchored_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                          **({FINDINGS: json.dumps(list(findings))} if findings else {})},
+        description="Every policy decision of datahub-mesh, hash-chained. Each run anchors the log's head in a run "
+        "of this flow: `datahub-mesh audit LOG --anchor <DataHub Lite file>` checks that the log still holds them.",
         env=env,
     )
-    return [MetadataChangeProposalWrapper(entityUrn=anchor_urn(pipeline_name, env), aspect=info)]
+    instance = anchor_instance_urn(pipeline_name, run_id)
+    properties = DataProcessInstancePropertiesClass(
+        name=f"Decision log anchored by run {run_id}",
+        created=AuditStampClass(time=int(now.timestamp() * 1000), actor="urn:li:corpuser:datahub"),
+        customProperties={EVENTS: str(head[0]), LAST_HASH: head[1], LOG_PATH: decision_log, RUN_ID: run_id,
+                          "decision_log_anchored_at": now.isoformat(timespec="seconds"),
+                          **({FINDINGS: json.dumps(list(findings))} if findings else {})},
+    )
+    return [MetadataChangeProposalWrapper(entityUrn=flow, aspect=info),
+            MetadataChangeProposalWrapper(entityUrn=instance, aspect=properties),
+            MetadataChangeProposalWrapper(entityUrn=instance, aspect=DataProcessInstanceRelationshipsClass(
+                upstreamInstances=[], parentTemplate=flow))]
 
 
 # ---------------------------------------------------------------------------
@@ -188,8 +211,8 @@ def _from_lite(path: Path) -> List[Anchor]:
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         rows = db.execute(
-            "SELECT urn, metadata FROM metadata_aspect_v2 WHERE urn LIKE ? AND aspect_name = 'dataFlowInfo' "
-            "AND version = 0", (f"urn:li:dataFlow:({ORCHESTRATOR},decision-log.%",)).fetchall()
+            "SELECT urn, metadata FROM metadata_aspect_v2 WHERE aspect_name = 'dataProcessInstanceProperties' "
+            "AND version = 0 AND metadata LIKE ?", (f"%{LAST_HASH}%",)).fetchall()
         db.close()
     except sqlite3.Error as error:
         raise AnchorError(f"{path} is not a readable DataHub Lite file: {error}") from error

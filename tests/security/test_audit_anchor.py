@@ -20,7 +20,7 @@ from tests.e2e.harness import REPO, Workspace
 def ran(tmp_path_factory):
     workspace = Workspace(tmp_path_factory.mktemp("anchored"))
     run = workspace.ingest(quality={"enabled": False})
-    assert run.report.policy_decisions == 10
+    assert run.report.policy_decisions == 12
     return workspace
 
 
