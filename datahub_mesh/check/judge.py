@@ -263,7 +263,7 @@ class _Judge:
         actual = _by_area(verdict.deny, verdict.warn)
         probes = []
         for outcome in DATA_PROBES:
-            results = {c.id: SimpleNamespace(outcome=outcome, value=None) for c in checks}
+            results = {c.id: SimpleNamespace(outcome=outcome, value=None, message="") for c in checks}
             try:  # not logged: these inputs are hypothetical
                 probe = gate.engine.decide(policy_input(product, checks, results, evolution))
             except PolicyEvaluationError:  # cannot tell what depends on data: claim nothing as evaluated

@@ -55,7 +55,7 @@ def test_changed_only_after_a_governance_change_checks_every_product(repo, tmp_p
 
     checked = repo.check(tmp_path, "--changed-only")
 
-    assert len(checked.report["products"]) == 10
+    assert len(checked.report["products"]) == 12
     assert set(_names(checked).values()) == {"governance.yaml changed"}
 
 
@@ -105,7 +105,7 @@ def test_an_opa_server_decides_the_same(repo, tmp_path):
 
     with OpaStandIn(REPO / "rego", data) as opa:
         served = repo.check(tmp_path, "--opa-url", opa.url)
-        assert len(opa.requests) == 10 * 3  # each product's decision, and two data probes
+        assert len(opa.requests) == 12 * 3  # each product's decision, and two data probes
 
     assert served.report["engine"] == "opa"
     assert served.exit_code == embedded.exit_code == 1
@@ -120,7 +120,7 @@ def test_an_unreachable_opa_server_fails_closed(repo, tmp_path, sarif_validator)
     assert checked.exit_code == 1
     assert {p["status"] for p in checked.report["products"]} == {"error"}
     errors = checked.findings(category="policy_error")
-    assert len(errors) == 10 and all("cannot reach OPA" in f["message"] for f in errors)
+    assert len(errors) == 12 and all("cannot reach OPA" in f["message"] for f in errors)
     assert_formats_agree(checked, tmp_path, sarif_validator)
 
 
@@ -231,5 +231,5 @@ def test_changed_only_after_a_policy_change_checks_every_product(repo, tmp_path)
     assert cli_main(["check", str(repo.mesh), "--base", "base", "--changed-only", "--rego-dir", str(rego),
                      "--output", f"json={out}"]) == 0
     report = json.loads(out.read_text())
-    assert len(report["products"]) == 10
+    assert len(report["products"]) == 12
     assert {p["why_checked"] for p in report["products"]} == {"the policies changed"}

@@ -75,7 +75,7 @@ def test_deleting_the_last_lines_is_reported(ran, tmp_path, anchor):
     done = audit(log, anchors(ran)[anchor == "lite"], out=tmp_path / "out")
 
     assert done.returncode == 1
-    assert "the log holds 7 events, but" in done.stderr and "anchors 10 events" in done.stderr
+    assert "the log holds 9 events, but" in done.stderr and "anchors 12 events" in done.stderr
     assert "events were deleted from its end" in done.stderr
 
 
@@ -87,7 +87,7 @@ def test_a_rewritten_and_rechained_log_is_reported(ran, tmp_path):
     done = audit(log, *anchors(ran), out=tmp_path / "out")
 
     assert done.returncode == 1
-    assert "event 10 (line 10) does not match the anchor" in done.stderr
+    assert "event 12 (line 12) does not match the anchor" in done.stderr
     assert "rewritten, even if its chain was recomputed" in done.stderr
 
 
@@ -126,11 +126,11 @@ def test_the_next_run_warns_when_the_log_was_cut_short(tmp_path):
 
     warnings = [w for w in run.report.warnings if w.title == "Decision log does not match its anchor"]
     assert len(warnings) == 1
-    assert "holds 8 events, but 10 were anchored" in warnings[0].message
-    assert run.report.products_published == 9  # the run itself goes on
+    assert "holds 10 events, but 12 were anchored" in warnings[0].message
+    assert run.report.products_published == 11  # the run itself goes on
 
     # the finding travels with every later anchor, so the audit still fails after the log moved on
     done = audit(workspace.decision_log, workspace.state / "checkpoints.json", workspace.lite_file,
                  out=tmp_path / "out")
     assert done.returncode == 1
-    assert "a run found the log damaged" in done.stderr and "holds 8 events, but 10 were anchored" in done.stderr
+    assert "a run found the log damaged" in done.stderr and "holds 10 events, but 12 were anchored" in done.stderr

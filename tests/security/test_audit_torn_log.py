@@ -21,7 +21,7 @@ def test_a_torn_last_line_is_set_aside_and_the_next_run_publishes(tmp_path):
 
     run = workspace.ingest(quality={"enabled": False})
 
-    assert run.report.products_published == 9  # all but the product denied by design
+    assert run.report.products_published == 11  # all but the product denied by design
     assert workspace.store().aspect(urns.product_urn("customers"), "dataProductProperties") is not None
     events = read_events(workspace.decision_log)
     assert verify_chain(events) is None
