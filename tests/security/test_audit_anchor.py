@@ -64,7 +64,7 @@ def test_the_untouched_log_matches_both_anchors(ran, tmp_path):
     report = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     sources = [a["source"] for a in report["inputs"][0]["chain"]["anchors"]]
     assert sources[0].startswith("checkpoint ") and sources[1].startswith("DataHub Lite ")
-    assert {a["events"] for a in report["inputs"][0]["chain"]["anchors"]} == {10}
+    assert {a["events"] for a in report["inputs"][0]["chain"]["anchors"]} == {12}
 
 
 @pytest.mark.parametrize("anchor", ["checkpoint", "lite"])

@@ -25,18 +25,18 @@ def test_a_torn_last_line_is_set_aside_and_the_next_run_publishes(tmp_path):
     assert workspace.store().aspect(urns.product_urn("customers"), "dataProductProperties") is not None
     events = read_events(workspace.decision_log)
     assert verify_chain(events) is None
-    repair = events[10]
+    repair = events[12]
     assert repair["path"] == REPAIR_PATH
-    assert repair["repair"]["kind"] == "torn_last_line" and repair["repair"]["line"] == 11
+    assert repair["repair"]["kind"] == "torn_last_line" and repair["repair"]["line"] == 13
     assert (workspace.state / repair["repair"]["set_aside"]).read_bytes() == torn
-    assert [e["path"] for e in events[11:]] == ["mesh/main/decision"] * 10
+    assert [e["path"] for e in events[13:]] == ["mesh/main/decision"] * 12
 
     done = subprocess.run(
         [sys.executable, "-m", "datahub_mesh.cli", "audit", str(workspace.decision_log), "--since", "2000-01-01",
          "--until", "2100-01-01", "--out", str(tmp_path / "audit"), "--anchor", str(workspace.state / "checkpoints.json")],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
-    assert "repaired at line 11" in done.stdout and "a torn last line of 150 bytes was set aside" in done.stdout
+    assert "repaired at line 13" in done.stdout and "a torn last line of 150 bytes was set aside" in done.stdout
     report = json.loads(next((tmp_path / "audit").glob("*.json")).read_text())
     assert report["inputs"][0]["chain"]["repairs"][0]["set_aside"] == repair["repair"]["set_aside"]
-    assert report["totals"]["decisions"] == 20
+    assert report["totals"]["decisions"] == 24
