@@ -28,13 +28,10 @@ from datahub_mesh.spec.errors import SpecError, SpecProblem
 from datahub_mesh.spec.formats import FORMAT_PATTERNS
 from datahub_mesh.spec.standards import (
     ODCS_VERSIONS,
-    as_json,
     dotted,
     line_of,
-    resolve_variables,
-    schema_problems,
     unmapped_notes,
-    version_problem,
+    validated,
 )
 from datahub_mesh.spec.values import SEMVER, parse_percent
 from datahub_mesh.spec.yaml_reader import LineMap
@@ -58,16 +55,7 @@ class Contract:
 
 def load_contract(file: Path, data: Any, lines: LineMap) -> Contract:
     """Validates one contract against the standard and maps it; raises SpecError with every problem."""
-    if not isinstance(data, dict):
-        raise SpecError([SpecProblem(file, 1, "", "an ODCS contract is a mapping (apiVersion, kind, id, ...)")])
-    problem = version_problem(file, data, lines, "ODCS", ODCS_VERSIONS)
-    if problem:
-        raise SpecError([problem])
-    data, warnings = resolve_variables(file, data, lines)
-    data = as_json(data)
-    problems = schema_problems(file, data, lines)
-    if problems:
-        raise SpecError(problems)
+    data, warnings = validated(file, data, lines, "ODCS", ODCS_VERSIONS, "an ODCS contract")
     try:
         spec = OpenDataContractStandard.model_validate(data)
     except ValidationError as e:

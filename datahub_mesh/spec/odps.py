@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from datahub_mesh.spec import models as m
-from datahub_mesh.spec.errors import SpecError, SpecProblem
+from datahub_mesh.spec.errors import SpecProblem
 from datahub_mesh.spec.odcs import (
     OWNERSHIP_BY_ROLE,
     GOVERNANCE_PROPERTIES,
@@ -23,12 +23,9 @@ from datahub_mesh.spec.odcs import (
 )
 from datahub_mesh.spec.standards import (
     ODPS_VERSIONS,
-    as_json,
     line_of,
-    resolve_variables,
-    schema_problems,
     unmapped_notes,
-    version_problem,
+    validated,
 )
 from datahub_mesh.spec.yaml_reader import LineMap
 
@@ -53,16 +50,7 @@ class ProductSpec:
 
 
 def read_product(file: Path, data: Any, lines: LineMap) -> ProductSpec:
-    if not isinstance(data, dict):
-        raise SpecError([SpecProblem(file, 1, "", "an ODPS product is a mapping (apiVersion, kind, id, status, ...)")])
-    problem = version_problem(file, data, lines, "ODPS", ODPS_VERSIONS)
-    if problem:
-        raise SpecError([problem])
-    data, warnings = resolve_variables(file, data, lines)
-    data = as_json(data)
-    problems = schema_problems(file, data, lines)
-    if problems:
-        raise SpecError(problems)
+    data, warnings = validated(file, data, lines, "ODPS", ODPS_VERSIONS, "an ODPS product")
     return ProductSpec(file=file, data=data, lines=lines, notes=unmapped_notes(file, data, lines, MAPPED, UNMAPPED_WHY),
                        warnings=warnings)
 

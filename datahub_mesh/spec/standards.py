@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from datahub_mesh.spec.errors import SpecProblem
+from datahub_mesh.spec.errors import SpecError, SpecProblem
 from datahub_mesh.spec.yaml_reader import LineMap
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
@@ -71,6 +71,22 @@ def version_problem(file: Path, data: Any, lines: LineMap, standard: str, versio
     shown = "nothing" if found is None else repr(found)
     return SpecProblem(file, line_of(lines, ("apiVersion",)), "apiVersion",
                        f"{standard} apiVersion must be one of {', '.join(versions)} (found {shown})")
+
+
+def validated(file: Path, data: Any, lines: LineMap, standard: str, versions: Any, what: str) -> Tuple[Any, list]:
+    """The document as JSON with its ${VAR}s resolved, and their warnings; raises SpecError with every problem
+    of its apiVersion and of the standard's JSON Schema."""
+    if not isinstance(data, dict):
+        raise SpecError([SpecProblem(file, 1, "", f"{what} is a mapping (apiVersion, kind, id, ...)")])
+    problem = version_problem(file, data, lines, standard, versions)
+    if problem:
+        raise SpecError([problem])
+    data, warnings = resolve_variables(file, data, lines)
+    data = as_json(data)
+    problems = schema_problems(file, data, lines)
+    if problems:
+        raise SpecError(problems)
+    return data, warnings
 
 
 def schema_problems(file: Path, data: Any, lines: LineMap) -> List[SpecProblem]:
