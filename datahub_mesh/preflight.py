@@ -33,9 +33,9 @@ def _policy(config: DataHubMeshSourceConfig) -> List[str]:
     policy = config.policy
     if policy.mode == "off":
         return []
-    if policy.engine == "opa":
-        return _opa_url(policy.opa_url)
-    return _rego_dir(policy.rego_dir)
+    # with an OPA server too: its answers are checked against the areas the rego/ bundle defines
+    problems = _opa_url(policy.opa_url) if policy.engine == "opa" else []
+    return problems + _rego_dir(policy.rego_dir)
 
 
 def _opa_url(url) -> List[str]:

@@ -99,9 +99,9 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.config = config
         state_files = [config.published_state_path, config.policy.decision_log]
         self.run_lock = hold_for_run(ctx, [Path(f) for f in state_files if f], config.policy.run_lock_wait_seconds)
-        self.log_anchor = DecisionLogAnchorHandler(self, ctx.pipeline_name, ctx.run_id)
         self.report: DataHubMeshSourceReport = DataHubMeshSourceReport()
-        use_atomic_file_checkpoints(self.state_provider, ctx, self.report)
+        use_atomic_file_checkpoints(self.state_provider, ctx, self.report)  # heals a torn checkpoint before any read
+        self.log_anchor = DecisionLogAnchorHandler(self, ctx.pipeline_name, ctx.run_id)
         self.stale_entity_removal_handler = StaleEntityRemovalHandler(
             state_provider=self.state_provider, report=self.report, config=self.config,
             state_type_class=GenericCheckpointState, pipeline_name=ctx.pipeline_name, run_id=ctx.run_id,

@@ -40,7 +40,7 @@ def _volume_change_messages(run, product):
 
 def test_a_wiped_runner_still_classifies_changes_computes_volume_change_and_keeps_the_denied_product(workspace):
     first = workspace.ingest()
-    assert first.report.products_published == 9
+    assert first.report.products_published == 11
     assert not (workspace.state / "published.json").exists(), "no side file: the state is in the checkpoint"
     records = _checkpoint_records(workspace.state / "checkpoints.json")
     payload = records[PUBLISHED_JOB_ID]["aspect"]["json"]["state"]
@@ -114,7 +114,7 @@ def test_a_damaged_checkpoint_without_an_earlier_one_starts_fresh_and_heals(work
     first = workspace.ingest(quality={"enabled": False}, policy={"mode": "warn"})
 
     assert "Damaged checkpoint set aside" in [w.title for w in first.report.warnings]
-    assert first.report.products_published == 10
+    assert first.report.products_published == 12
     shutil.rmtree(workspace.mesh / "finance" / "general_ledger")
     second = workspace.ingest(quality={"enabled": False}, policy={"mode": "warn"})
     assert "Damaged checkpoint set aside" not in [w.title for w in second.report.warnings]

@@ -43,9 +43,9 @@ def test_one_pipeline_per_domain(workspace):
     assert _products(finance_sent) == FINANCE
     assert _products(rest_sent) == {"campaign_performance", "customer-360", "customers", "feature_usage",
                                     "lead_attribution", "revenue_metrics", "sales_orders_analytical",
-                                    "user_engagement"}
-    assert finance.products_loaded == rest.products_loaded == 10, "the whole mesh is loaded and validated"
-    assert finance.products_not_selected == 8 and finance.policy_decisions == 2
+                                    "user_engagement", "carriers", "deliveries"}
+    assert finance.products_loaded == rest.products_loaded == 12, "the whole mesh is loaded and validated"
+    assert finance.products_not_selected == 10 and finance.policy_decisions == 2
     lineage = next(m for m in finance_sent if m["entityUrn"] == LEDGER_DATASET and m["aspectName"] == "upstreamLineage")
     assert [u["dataset"] for u in lineage["aspect"]["json"]["upstreams"]] == [REVENUE_DATASET]
     assert {m["entityUrn"] for m in finance_sent if m["entityType"] == "domain"} == {urns.domain_urn("finance")}
@@ -72,6 +72,6 @@ def test_product_pattern_selects_products_within_the_domains(workspace):
 
     assert _products(sent) == {"campaign_performance", "lead_attribution", "revenue_metrics",
                                "sales_orders_analytical"}
-    assert report.products_loaded == 10 and report.products_not_selected == 6
+    assert report.products_loaded == 12 and report.products_not_selected == 8
     assert {m["entityUrn"] for m in sent if m["entityType"] == "domain"} == {
         urns.domain_urn(d) for d in ("sales", "marketing", "customer-intelligence")}

@@ -7,7 +7,9 @@ from tests.e2e.harness import Workspace
 
 # What differs between any two runs: when they ran, and what each decision is called.
 VOLATILE = {"timestampMillis", "lastObserved", "timestamp", "decision_id", "policy_decision_id", "hash",
-            "previous_hash", "metrics", "nativeResults"}
+            "previous_hash", "metrics", "nativeResults",
+            # the decision log's anchor: where each run's log lies, when it was anchored, its last hash
+            "decision_log_path", "decision_log_anchored_at", "decision_log_last_hash", "created"}
 
 
 def _stable(value):
