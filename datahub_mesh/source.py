@@ -109,7 +109,6 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         )
         self.now_ms = int(time.time() * 1000)
         self.merge_edits = _merges_edits(config, ctx)
-        self.shared_sent: set = set()
         self.selection = Selection(config.domain_pattern, config.product_pattern)
         self.published_state = PublishedStateHandler(self.state_provider, ctx.pipeline_name, ctx.run_id, self.report)
         self.published = self.published_state.load()
@@ -169,7 +168,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
 
     def _product_workunits(self, mesh: m.Mesh, product: m.DataProduct, quality, gate) -> Iterable[MetadataWorkUnit]:
         run = ProductRun(product=product, checks=contract_checks(product), env=self.config.env)
-        run.previous_row_counts = dict(self.published.row_counts.get(product.name, {}))
+        run.previous_row_counts = dict(self._previous_row_counts(product.name))
         remember_published(run, self.published.products.get(product.name))
         self._run_quality(run, quality)
         run.evolution = classify(self._last_published(product), product)
@@ -283,12 +282,6 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             source_file=self._relative(product.source.file), decision_id=run.published_decision_id or run.decision_id, published_at_ms=self.now_ms,
             definition_hash=run.definition_hash, contract_change=contract_change(run),
         )
-
-    def _not_yet_sent(self, mcps: List[MetadataChangeProposalWrapper]) -> List[MetadataChangeProposalWrapper]:
-        """Groups, tags and terms are shared by many products: send each once per run."""
-        fresh = [x for x in mcps if (x.entityUrn, x.aspectName) not in self.shared_sent]
-        self.shared_sent.update((x.entityUrn, x.aspectName) for x in fresh)
-        return fresh
 
     def _keep_previous(self, run: ProductRun) -> Iterable[MetadataWorkUnit]:
         """A product that may not be published keeps what DataHub holds and still shows this run's results."""
