@@ -43,19 +43,13 @@ TEMPLATE = REPO / "examples" / "mesh" / "sales" / "sales_orders_analytical" / "d
 
 def prepare(root: Path, server, products: int, rows: int) -> None:
     import psycopg2
-    from load_postgres import load
+    from load_postgres import load_into_new_database
 
     shutil.copytree(REPO / "examples" / "mesh", root / "mesh", ignore=shutil.ignore_patterns("data"))
     data = root / "data"
-    subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(data)], check=True,
-                   capture_output=True)
-    admin = psycopg2.connect(server.dsn())
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
-        cursor.execute(f"CREATE ROLE {READER} LOGIN PASSWORD %s", (READER_PASSWORD,))
-    admin.close()
-    load(server.dsn(DATABASE), "public", data, reader=READER)
+    subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(data), "--as-of", "now"],
+                   check=True, capture_output=True)
+    load_into_new_database(server.dsn(), server.dsn(DATABASE), DATABASE, READER, READER_PASSWORD, data)
     existing = sum(1 for _ in (root / "mesh").rglob("data_product.yaml")) + sum(1 for _ in (root / "mesh").rglob("product.yaml"))
     spec = yaml.safe_load(TEMPLATE.read_text())
     pg = psycopg2.connect(server.dsn(DATABASE))

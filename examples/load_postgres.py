@@ -89,6 +89,20 @@ def load(dsn: str, schema: str = "public", data_dir: Path = DATA_DIR, reader: Op
     return loaded
 
 
+def load_into_new_database(admin_dsn: str, database_dsn: str, database: str, reader: str, password: str,
+                           data_dir: Path = DATA_DIR) -> dict:
+    """A fresh database and a reader role with a password, then every table (for tests and benchmarks)."""
+    import psycopg2
+
+    admin = psycopg2.connect(admin_dsn)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {quoted(database)}")
+        cursor.execute(f"CREATE ROLE {quoted(reader)} LOGIN PASSWORD %s", (password,))
+    admin.close()
+    return load(database_dsn, "public", data_dir, reader=reader)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsn", required=True, help="libpq connection string (the password from PGPASSWORD)")

@@ -40,16 +40,10 @@ class Warehouse:
 def _load_example_data(server: Server, data_dir: Path) -> None:
     sys.path.insert(0, str(REPO / "examples"))
     try:
-        from load_postgres import load
+        from load_postgres import load_into_new_database
     finally:
         sys.path.pop(0)
-    admin = psycopg2.connect(server.dsn())
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
-        cursor.execute(f"CREATE ROLE {READER} LOGIN PASSWORD %s", (READER_PASSWORD,))
-    admin.close()
-    load(server.dsn(DATABASE), "public", data_dir, reader=READER)
+    load_into_new_database(server.dsn(), server.dsn(DATABASE), DATABASE, READER, READER_PASSWORD, data_dir)
 
 
 @pytest.fixture(scope="session")
