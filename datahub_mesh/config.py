@@ -87,6 +87,18 @@ class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataR
         "denied product keeps) is kept in the stateful-ingestion checkpoint. A file left here by an earlier "
         "version is read once, when the checkpoint has no such state yet, and never written.",
     )
+    full_refresh: bool = Field(
+        default=False,
+        description="Send every definition this run, changed or not: for a DataHub that was restored from a "
+        "backup or emptied. Without it, a run sends only the definitions that changed since the last run "
+        "(their fingerprints are kept in the stateful-ingestion checkpoint) and every run's results.",
+    )
+    full_refresh_interval_days: Optional[float] = Field(
+        default=7, ge=0,
+        description="A run sends everything when the last full run is older than this many days, so a DataHub "
+        "that lost metadata heals by itself; 0 makes every run a full run, null never forces one. A run is "
+        "also full on the first run, after a run whose sink failed to write, and when the sink changes.",
+    )
     run_summary_path: Optional[str] = Field(
         default=None,
         description="Where the run's outcome is written as JSON: each product published, kept at the version "

@@ -38,6 +38,12 @@ class PublishedState(BaseModel):
     row_counts: Dict[str, Dict[str, int]] = {}
     # urn/aspect -> fingerprint of the names and descriptions last sent as patches (emit.merge)
     texts: Dict[str, str] = {}
+    # incremental runs (datahub_mesh/incremental.py): the shared entities' fingerprint, when everything
+    # was last sent, and a fingerprint of where to
+    shared_hash: Optional[str] = None
+    last_full_run_ms: Optional[int] = None
+    sent_to: Optional[str] = None
+    send_everything_because: Optional[str] = None  # set when DataHub may lack what a run sent
 
     def snapshot(self, product: str) -> Optional[Snapshot]:
         published = self.products.get(product)

@@ -15,6 +15,7 @@ from datahub.ingestion.api.decorators import SupportStatus, capability, config_c
 from datahub.ingestion.api.source import MetadataWorkUnitProcessor, SourceCapability
 from datahub.ingestion.api.workunit import MetadataWorkUnit
 from datahub.ingestion.workunit_processors import AutoStaleEntityRemovalProcessor
+from datahub.metadata.schema_classes import GlossaryTermKeyClass, TagKeyClass
 from datahub.ingestion.source.state.entity_removal_state import GenericCheckpointState
 from datahub.ingestion.source.state.stale_entity_removal_handler import (
     StaleEntityRemovalHandler,
@@ -30,6 +31,7 @@ from datahub_mesh.emit import catalog, shared, urns
 from datahub_mesh.emit.merge import as_additions, merges_by_default
 from datahub_mesh.emit.product import ProductRun, contract_change, definition_mcps, observation_mcps, remember_published
 from datahub_mesh.evolution import Snapshot, classify
+from datahub_mesh.incremental import fingerprint, plan_run, sink_target, watch_sink_failures
 from datahub_mesh.policy.anchor import DecisionLogAnchorHandler
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
@@ -55,6 +57,8 @@ class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
     products_denied: int = 0
     products_with_policy_warnings: int = 0
     products_kept_unchanged: int = 0
+    products_definition_unchanged: int = 0  # published, definition not sent again (incremental run)
+    full_run: bool = True
     datasets_emitted: int = 0
     assertions_emitted: int = 0
     assertion_results_emitted: int = 0
@@ -108,11 +112,17 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             platform="datahub-mesh",
         )
         self.now_ms = int(time.time() * 1000)
+        self.shared_already_sent: set = set()  # shared entities left out of this run as unchanged
         self.merge_edits = _merges_edits(config, ctx)
         self.selection = Selection(config.domain_pattern, config.product_pattern)
         self.published_state = PublishedStateHandler(self.state_provider, ctx.pipeline_name, ctx.run_id, self.report)
         self.published = self.published_state.load()
         load_legacy_file(self.published, config.published_state_path, self.report)
+        self.sink_target = sink_target(ctx)
+        self.send_plan = plan_run(config, self.published, self.sink_target, self.now_ms, self.published_state.enabled)
+        self.report.full_run = self.send_plan.full
+        if self.published_state.enabled:
+            watch_sink_failures(ctx, self.published_state)
         self.run_summary = RunSummary(run_id=ctx.run_id, mesh=config.path, started_at=_utc_now())
         self.run_summary_path = Path(config.run_summary_path or _beside_legacy_state(config, "last-run.json"))
         self.report._run_summary, self.report._run_summary_path = self.run_summary, str(self.run_summary_path)
@@ -130,6 +140,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         return [
             *super().get_workunit_processors(),
             _shared_entities_are_not_owned,
+            self._no_keys_for_shared_entities_already_sent,
             partial(auto_stale_entity_removal, self.stale_entity_removal_handler),
         ]
 
@@ -144,8 +155,10 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         domains = self.selection.domains(mesh)
         selected = self.selection.products(mesh)
         self.report.products_not_selected = len(mesh.products) - len(selected)
-        yield from self._workunits(mcp for d in domains for mcp in catalog.domain_mcps(d))
-        yield from self._workunits(shared.mesh_mcps(mesh, self.config.emit_owner_entities, self.config.policy.engine))
+        self._report_send_plan()
+        yield from self._shared_workunits([mcp for d in domains for mcp in catalog.domain_mcps(d)]
+                                          + shared.mesh_mcps(mesh, self.config.emit_owner_entities,
+                                                             self.config.policy.engine))
         self.report.domains_emitted = len(domains)
         gate = PolicyGate(self._policy_config(), governance_data(mesh.governance)) if self.config.policy.mode != "off" else None
         quality = _quality_runner(self.config, mesh) if self.config.quality.enabled else None
@@ -162,6 +175,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
                 gate.close()
         kept = self._keep_unloadable_products(loaded)
         prune(self.published, keep=set(selected) | kept, counted=set(selected))
+        self._remember_full_run()
         if not (self.ctx.dry_run_mode or self.ctx.preview_mode):
             self.run_summary.finish(self.run_summary_path, self.report)
         yield from self._workunits(self.log_anchor.finish(self.config.policy.decision_log, self.config.env, self.report))
@@ -272,7 +286,13 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         product = run.product
         definitions = definition_mcps(run, _upstream_urns(mesh, product, self.config.env))
         observations = observation_mcps(run, self.ctx.run_id, self.now_ms)
-        yield from self._workunits(definitions + observations)
+        previous = self.published.products.get(product.name)
+        if self.send_plan.sends(previous, run.definition_hash, run.published_decision_id):
+            yield from self._workunits(definitions + observations)
+        else:  # DataHub holds this definition already: only this run's results go, the entities stay ours
+            self.report.products_definition_unchanged += 1
+            self._keep_in_state(sorted({x.entityUrn for x in definitions}))
+            yield from self._results_only(self._workunits(observations))
         self.report.products_published += 1
         self.report.datasets_emitted += len(product.outputs)
         self.report.assertions_emitted += sum(1 for x in definitions if x.aspectName == "assertionInfo")
@@ -282,6 +302,41 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             source_file=self._relative(product.source.file), decision_id=run.published_decision_id or run.decision_id, published_at_ms=self.now_ms,
             definition_hash=run.definition_hash, contract_change=contract_change(run),
         )
+
+    def _shared_workunits(self, mcps: List[MetadataChangeProposalWrapper]) -> Iterable[MetadataWorkUnit]:
+        """Domains, tags, groups and property definitions: sent when any of them changed, or on a full run."""
+        shared_hash = fingerprint([mcp.to_obj() for mcp in mcps])
+        if self.send_plan.sends_shared(self.published, shared_hash):
+            yield from self._workunits(mcps)
+        else:
+            self.shared_already_sent = {mcp.entityUrn for mcp in mcps}
+        self.published.shared_hash = shared_hash
+
+    def _no_keys_for_shared_entities_already_sent(self, stream: Iterable[MetadataWorkUnit]) -> Iterable[MetadataWorkUnit]:
+        """DataHub adds a key aspect for each referenced tag or term a run did not send; those we left out as
+        unchanged exist in DataHub already, with their properties, so a full run would not add the key."""
+        for wu in stream:
+            if wu.get_aspect_of_type(TagKeyClass) or wu.get_aspect_of_type(GlossaryTermKeyClass):
+                if wu.get_urn() in self.shared_already_sent:
+                    continue
+            yield wu
+
+    @staticmethod
+    def _results_only(workunits: Iterable[MetadataWorkUnit]) -> Iterable[MetadataWorkUnit]:
+        """Timeseries results of entities whose definition DataHub holds: not marked primary, so DataHub's
+        processors add no status aspect to them again (their place in the stale-removal state is kept above)."""
+        for wu in workunits:
+            wu.is_primary_source = False
+            yield wu
+
+    def _report_send_plan(self) -> None:
+        title = "Full run: every definition sent" if self.send_plan.full else "Incremental run"
+        self.report.info(title=title, message=self.send_plan.reason, log=False)
+
+    def _remember_full_run(self) -> None:
+        if self.send_plan.full:
+            self.published.last_full_run_ms, self.published.send_everything_because = self.now_ms, None
+        self.published.sent_to = self.sink_target
 
     def _keep_previous(self, run: ProductRun) -> Iterable[MetadataWorkUnit]:
         """A product that may not be published keeps what DataHub holds and still shows this run's results."""

@@ -96,6 +96,18 @@ class PublishedStateHandler(StatefulIngestionUsecaseHandlerBase[MeshCheckpointSt
             current.state.published = published
         return published
 
+    def rewrite_committed_state(self, change: Callable[[PublishedState], None]) -> None:
+        """Change the state after the source closed, when DataHub has already serialised it for the commit."""
+        current = self.state_provider.get_current_checkpoint(self.job_id) if self.enabled else None
+        provider = self.state_provider.ingestion_checkpointing_state_provider
+        if current is None or provider is None or self.job_id not in provider.state_to_commit:
+            return
+        change(current.state.published)
+        config = self.state_provider.stateful_ingestion_config
+        aspect = current.to_checkpoint_aspect(config.max_checkpoint_state_size if config else 2**24)
+        if aspect is not None:
+            provider.state_to_commit[self.job_id] = aspect
+
     def _previous(self) -> Optional[PublishedState]:
         try:
             last = self.state_provider.get_last_checkpoint(self.job_id, MeshCheckpointState)

@@ -70,11 +70,13 @@ def workspace(tmp_path, fixed_clock):
 
 @pytest.fixture(scope="module")
 def two_lite_runs(tmp_path_factory):
-    """The example mesh ingested twice into DataHub Lite, unchanged; the content after the first run kept."""
+    """The example mesh ingested twice into DataHub Lite, unchanged; the content after the first run kept.
+
+    The second run is a full run, which sends every definition again: none may change."""
     with pytest.MonkeyPatch.context() as mp:
         freeze(mp)
         ws = fixed_workspace(tmp_path_factory.mktemp("lite"))
         first = ws.ingest()
         after_first = latest_contents(ws.store())
-        second = ws.ingest()
+        second = ws.ingest(full_refresh=True)
     return ws, first, after_first, second
