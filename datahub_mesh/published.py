@@ -5,9 +5,12 @@ The contract-evolution check compares against it, a denied or broken product kee
 URNs in the stale-removal state through it, and volume checks read the last row counts.
 """
 
-from typing import Dict, List, Optional
+import json
+import zlib
+from typing import Any, Dict, List, Optional
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, PlainSerializer
+from typing_extensions import Annotated
 
 from datahub.metadata.schema_classes import (
     DataProductPropertiesClass,
@@ -21,9 +24,22 @@ from datahub_mesh.evolution import Snapshot
 from datahub_mesh.spec import models as m
 
 
+def _packed(value: Any) -> bytes:
+    """A snapshot held compressed: the state of 10,000 products would otherwise hold every contract as objects."""
+    if isinstance(value, bytes):
+        return value
+    text = value.model_dump_json(exclude_defaults=True) if isinstance(value, Snapshot) else json.dumps(value)
+    return zlib.compress(text.encode(), 1)
+
+
+# In the checkpoint, a snapshot is the plain JSON object it always was.
+PackedSnapshot = Annotated[bytes, BeforeValidator(_packed),
+                           PlainSerializer(lambda packed: json.loads(zlib.decompress(packed)), return_type=dict)]
+
+
 class PublishedProduct(BaseModel):
     version: str
-    snapshot: Snapshot
+    snapshot: PackedSnapshot
     urns: List[str] = []
     source_file: str
     decision_id: Optional[str] = None
@@ -47,7 +63,7 @@ class PublishedState(BaseModel):
 
     def snapshot(self, product: str) -> Optional[Snapshot]:
         published = self.products.get(product)
-        return published.snapshot if published else None
+        return Snapshot.model_validate_json(zlib.decompress(published.snapshot)) if published else None
 
     def products_from_file(self, source_file: str) -> List[str]:
         return [name for name, p in self.products.items() if p.source_file == source_file]

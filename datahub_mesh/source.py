@@ -164,7 +164,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         quality = _quality_runner(self.config, mesh) if self.config.quality.enabled else None
         try:
             if quality:  # the scans of the next products run ahead (quality.max_workers), in this order
-                quality.schedule([mesh.products[name] for name in selected],
+                quality.schedule((mesh.products[name] for name in selected),
                                  lambda p: (contract_checks(p), self._previous_row_counts(p.name)))
             for name in selected:
                 yield from self._isolated(name, self._product_workunits(mesh, mesh.products[name], quality, gate))

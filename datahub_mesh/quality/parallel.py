@@ -12,7 +12,7 @@ would lose and mix each other's errors. `isolated_scan` gives each scan a log of
 import logging
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import datahub_mesh.quality.soda_setup  # noqa: F401  (must run before Soda is imported)
 from soda.common.logs import Logs
@@ -56,20 +56,22 @@ class ScanAhead:
         self.workers = workers
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="mesh-scan") if workers > 1 else None
         self._pending: "OrderedDict[str, Tuple[Job, Future]]" = OrderedDict()
-        self._queue: List[Any] = []
+        self._upcoming: Iterator[Any] = iter(())
         self._job_for: Optional[Callable[[Any], Job]] = None
 
     @property
     def source(self) -> Any:
         return self.runner.source
 
-    def schedule(self, products: Sequence[Any], job_for: Callable[[Any], Job]) -> None:
-        """The products, in the order the source will ask for them, and how to get each one's job."""
+    def schedule(self, products: Iterable[Any], job_for: Callable[[Any], Job]) -> None:
+        """The products, in the order the source will ask for them, and how to get each one's job.
+
+        Taken one at a time as the scans run ahead: a large mesh is never held unpacked as a whole."""
         if self._pool is None:
             return
         _ = self.runner.source  # opened here, once, before any worker uses it
-        logger.info("Quality scans: %d products, up to %d at once", len(products), self.workers)
-        self._queue = list(reversed(products))
+        logger.info("Quality scans: up to %d products at once", self.workers)
+        self._upcoming = iter(products)
         self._job_for = job_for
         self._fill()
 
@@ -86,7 +88,7 @@ class ScanAhead:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._queue = []
+            self._upcoming = iter(())
             self._pool.shutdown(wait=True, cancel_futures=True)
         self.runner.close()
 
@@ -102,8 +104,10 @@ class ScanAhead:
 
     def _fill(self) -> None:
         # Twice the workers: the pool stays busy while the source works on the current product.
-        while self._pool is not None and self._queue and len(self._pending) < 2 * self.workers:
-            product = self._queue.pop()
+        while self._pool is not None and len(self._pending) < 2 * self.workers:
+            product = next(self._upcoming, None)
+            if product is None:
+                return
             try:
                 job = self._job_for(product)
             except Exception:  # the product fails again, in its own turn, where it is reported

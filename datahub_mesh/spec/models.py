@@ -1,9 +1,13 @@
 """The mesh as the other stages see it: one typed model, whatever file format it came from."""
 
+import pickle
+import zlib
+from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, List, Literal, Optional, Union
+from typing import Any, Dict, Iterator, List, Literal, MutableMapping, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from typing_extensions import Annotated
 
 Severity = Literal["critical", "high", "warning"]
 Classification = str  # validated by policy, not by the loader: an invalid value must reach OPA
@@ -219,10 +223,64 @@ class Governance(Frozen):
     warning_failure_max_pct: float = Field(default=5.0)
 
 
+class PackedProducts(MutableMapping[str, DataProduct]):
+    """The mesh's products by name, each kept compressed and rebuilt when a stage asks for it.
+
+    A typed product with twenty fields takes tens of kilobytes as Python objects and about two
+    packed, so a 10,000-product mesh stays small while the whole of it is still at hand for the
+    checks that span products. Products are frozen: a changed product is stored again, never edited.
+    """
+
+    RECENT = 64  # products kept unpacked: a stage reads the same few products several times in a row
+
+    def __init__(self, products: Any = ()) -> None:
+        self._packed: Dict[str, bytes] = {}
+        self._recent: "OrderedDict[str, DataProduct]" = OrderedDict()
+        self.update(products)
+
+    @classmethod
+    def of(cls, value: Any) -> "PackedProducts":
+        return value if isinstance(value, cls) else cls(value)
+
+    def __getitem__(self, name: str) -> DataProduct:
+        product = self._recent.get(name)
+        if product is None:
+            product = pickle.loads(zlib.decompress(self._packed[name]))
+            self._remember(name, product)
+        else:
+            self._recent.move_to_end(name)
+        return product
+
+    def __setitem__(self, name: str, product: DataProduct) -> None:
+        self._packed[name] = zlib.compress(pickle.dumps(product, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        self._remember(name, product)
+
+    def __delitem__(self, name: str) -> None:
+        del self._packed[name]
+        self._recent.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._packed
+
+    def _remember(self, name: str, product: DataProduct) -> None:
+        self._recent[name] = product
+        self._recent.move_to_end(name)
+        while len(self._recent) > self.RECENT:
+            self._recent.popitem(last=False)
+
+
 class Mesh(BaseModel):
     """Everything that loaded, plus what did not."""
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     root: Path
     domains: Dict[str, Domain] = {}
-    products: Dict[str, DataProduct] = {}
+    products: Annotated[PackedProducts, BeforeValidator(PackedProducts.of)] = Field(default_factory=PackedProducts)
     governance: Governance = Governance()

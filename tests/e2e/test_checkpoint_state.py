@@ -29,9 +29,10 @@ def _soft_deleted(run):
     return {m["entityUrn"] for m in run.emitted if m["aspectName"] == "status" and m["aspect"]["json"].get("removed")}
 
 
-def _volume_change_messages(run, product):
+def _volume_change_messages(run, product, defined_in):
+    """The run's results of the product's volume-change checks; an unchanged definition was sent by an earlier run."""
     out = []
-    for info in (m for m in run.emitted if m["aspectName"] == "assertionInfo"):
+    for info in (m for m in defined_in.emitted if m["aspectName"] == "assertionInfo"):
         props = info["aspect"]["json"].get("customProperties", {})
         if props.get("data_product") == product and props.get("check_kind") == "row_count_change":
             out += [e["result"]["nativeResults"]["message"] for e in run.aspects(info["entityUrn"], "assertionRunEvent")]
@@ -57,7 +58,7 @@ def test_a_wiped_runner_still_classifies_changes_computes_volume_change_and_keep
     reasons = second.report.denied_products["feature_usage"]
     assert any("minimum tightened from 0.0 to 1.0" in r for r in reasons), reasons
     assert any("breaking" in r for r in reasons), reasons
-    assert _volume_change_messages(second, "general_ledger") == [
+    assert _volume_change_messages(second, "general_ledger", defined_in=first) == [
         "row count changed by +0.00% (898 -> 898); expected row count changes by at most 30% between runs"]
     product_urn = urns.product_urn("feature_usage")
     assert not _soft_deleted(second)
