@@ -87,4 +87,5 @@ class PolicyGate:
 
     def close(self) -> None:
         if self.log is not None:
+            self.log.sync()
             self.log.close()
