@@ -26,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_mesh import lite_sink, make_mesh, mesh_recipe, run_cli, run_dir, run_worker, start_benchmark  # noqa: E402
+from bench_mesh import (  # noqa: E402
+    lite_sink, make_mesh, mesh_recipe, run_cli, run_dir, run_worker, start_benchmark, verdict)
 
 GOAL_SHARE = 0.10  # the policy stage: under a tenth of the end-to-end time
 GOAL_RATE = 1000  # policy decisions per second, decision log on
@@ -108,10 +109,6 @@ def report_decisions(products: int, fields: int, d: dict) -> None:
 
 def decision_rate(d: dict) -> float:
     return d["decisions"] / d["decide_logged_seconds"]
-
-
-def verdict(met: bool) -> str:
-    return "MET" if met else "MISSED"
 
 
 def print_goals(d: dict, share: Optional[float], command: str) -> None:

@@ -1,7 +1,10 @@
 # Every product carries one access classification level. The loader fills it
 # from the domain's default_access when the spec has none, and records where
 # it came from in product.classification_source ("spec" or "domain_default").
-package mesh.classification
+# METADATA
+# title: Access classification
+# description: Every product carries one access classification level: public, internal, confidential or restricted.
+package mesh.areas.classification
 
 import data.mesh.lib
 

@@ -1,6 +1,6 @@
 package mesh.classification_test
 
-import data.mesh.classification
+import data.mesh.areas.classification
 import data.mesh.fixtures
 
 test_valid_level_passes if {

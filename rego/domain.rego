@@ -1,7 +1,10 @@
 # Rules a domain sets for its products in governance.yaml
 # (data.governance.domains[<domain>]). A product whose domain has no entry
 # there is not held to any of these rules.
-package mesh.domain
+# METADATA
+# title: Domain rules
+# description: The rules a domain sets for its products in governance.yaml (data.governance.domains[<domain>]).
+package mesh.areas.domain
 
 import data.mesh.lib
 
@@ -89,5 +92,3 @@ deny contains msg if {
 	)
 }
 
-# This area only denies.
-warn := set()

@@ -1,6 +1,6 @@
 package mesh.domain_test
 
-import data.mesh.domain
+import data.mesh.areas.domain
 import data.mesh.fixtures
 
 test_product_meeting_its_domain_sla_passes if {

@@ -4,7 +4,10 @@
 #   input.previous_version   last published version, null when never published
 # Versions are MAJOR.MINOR.PATCH and compared as numbers, parsed here rather
 # than with semver.* builtins so that every Rego engine agrees.
-package mesh.evolution
+# METADATA
+# title: Versions and changelog
+# description: Breaking changes bump the major version; every new version has a changelog entry.
+package mesh.areas.evolution
 
 import data.mesh.lib
 

@@ -1,6 +1,6 @@
 package mesh.evolution_test
 
-import data.mesh.evolution
+import data.mesh.areas.evolution
 import data.mesh.fixtures
 
 change(kind, changes, previous, product_patch) := object.union(

@@ -4,40 +4,24 @@
 #   violation = {"policy": <area>, "message": <what to fix>}
 #
 # deny and warn are sorted by policy, then message, so that every engine
-# returns byte-identical JSON. A domain adds its own rules, without touching
+# returns byte-identical JSON. Every package mesh.areas.<area> is a policy area,
+# found here without being listed; a domain adds its own rules, without touching
 # these, in package mesh.custom.<domain>; they are reported as "custom.<domain>".
+
+# METADATA
+# title: Publication decision
+# description: Collects the deny and warn messages of every policy area, and of the product's domain, into one decision.
 package mesh.main
 
-import data.mesh.classification
-import data.mesh.domain
-import data.mesh.evolution
 import data.mesh.lib
-import data.mesh.ownership
-import data.mesh.pii
-import data.mesh.quality
-import data.mesh.retention
-import data.mesh.schema
 
-areas := ["classification", "domain", "evolution", "ownership", "pii", "quality", "retention", "schema"]
-
-# Listed one by one: a computed data.mesh[area] reference would include this
-# package itself, which OPA rejects as recursion.
-area_rules := {
-	"classification": {"deny": classification.deny, "warn": classification.warn},
-	"domain": {"deny": domain.deny, "warn": domain.warn},
-	"evolution": {"deny": evolution.deny, "warn": evolution.warn},
-	"ownership": {"deny": ownership.deny, "warn": ownership.warn},
-	"pii": {"deny": pii.deny, "warn": pii.warn},
-	"quality": {"deny": quality.deny, "warn": quality.warn},
-	"retention": {"deny": retention.deny, "warn": retention.warn},
-	"schema": {"deny": schema.deny, "warn": schema.warn},
-}
+areas := sort([area | some area, _ in data.mesh.areas])
 
 custom_areas := {sprintf("custom.%s", [lib.domain]) | _ := data.mesh.custom[lib.domain]}
 
 violations(kind) := {{"policy": area, "message": message} |
-	some area in areas
-	some message in area_rules[area][kind]
+	some area, rules in data.mesh.areas
+	some message in rules[kind]
 } | {{"policy": area, "message": as_text(message)} |
 	some message in data.mesh.custom[lib.domain][kind]
 	some area in custom_areas
@@ -58,6 +42,10 @@ warn := sorted_violations("warn")
 
 policies := sort(array.concat(areas, [area | some area in custom_areas]))
 
+# METADATA
+# title: Decision
+# description: Whether the product may be published, and why; what the plugin and OPA's REST API ask for.
+# entrypoint: true
 decision := {
 	"allow": count(deny) == 0,
 	"deny": deny,

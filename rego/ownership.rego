@@ -1,5 +1,8 @@
 # Every product has an owning team that consumers can reach.
-package mesh.ownership
+# METADATA
+# title: Ownership
+# description: Every product has an owning team with a contact email address.
+package mesh.areas.ownership
 
 import data.mesh.lib
 
@@ -36,5 +39,3 @@ deny contains msg if {
 	)
 }
 
-# This area only denies.
-warn := set()

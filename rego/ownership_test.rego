@@ -1,7 +1,7 @@
 package mesh.ownership_test
 
 import data.mesh.fixtures
-import data.mesh.ownership
+import data.mesh.areas.ownership
 
 test_team_with_email_passes if {
 	count(ownership.deny) == 0 with input as fixtures.valid_input

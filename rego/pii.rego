@@ -1,6 +1,9 @@
 # Fields holding personal data must say what kind of data they hold, and the
 # product that carries them must be protected accordingly.
-package mesh.pii
+# METADATA
+# title: Personal data
+# description: PII fields name their pii_category; products with PII are encrypted, audited, confidential or above.
+package mesh.areas.pii
 
 import data.mesh.lib
 
@@ -51,5 +54,3 @@ deny contains msg if {
 
 classified_confidential_or_above if level_rank[lib.product.classification] >= 2
 
-# This area only denies.
-warn := set()

@@ -1,7 +1,7 @@
 package mesh.pii_test
 
 import data.mesh.fixtures
-import data.mesh.pii
+import data.mesh.areas.pii
 
 email := fixtures.field({"name": "customer_email", "pii": true, "pii_category": "email"})
 

@@ -1,6 +1,9 @@
 # Outcomes of the product's data quality checks (input.checks).
 # outcome is one of pass, fail, error, not_run.
-package mesh.quality
+# METADATA
+# title: Data quality
+# description: No critical quality check fails, and few warning or high checks do.
+package mesh.areas.quality
 
 import data.mesh.lib
 

@@ -1,7 +1,7 @@
 package mesh.quality_test
 
 import data.mesh.fixtures
-import data.mesh.quality
+import data.mesh.areas.quality
 
 passing(n) := [{"name": sprintf("check_%v", [i]), "severity": "warning", "outcome": "pass", "value": 0} | some i in numbers.range(1, n)]
 

@@ -1,6 +1,9 @@
 # How long a product keeps its data, bounded per data type by
 # data.governance.retention_limits_days (from governance.yaml).
-package mesh.retention
+# METADATA
+# title: Retention
+# description: retention.days stays within the limit of its data_type (data.governance.retention_limits_days).
+package mesh.areas.retention
 
 import data.mesh.lib
 

@@ -1,7 +1,7 @@
 package mesh.retention_test
 
 import data.mesh.fixtures
-import data.mesh.retention
+import data.mesh.areas.retention
 
 test_within_limit_passes if {
 	count(retention.deny) == 0 with input as fixtures.valid_input with data.governance as fixtures.governance

@@ -1,5 +1,8 @@
 # The shape of what a product publishes: outputs, their fields, keys and documentation.
-package mesh.schema
+# METADATA
+# title: Schema
+# description: Outputs declare fields; fields have types and descriptions; outputs have a primary key.
+package mesh.areas.schema
 
 import data.mesh.lib
 

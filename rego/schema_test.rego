@@ -1,7 +1,7 @@
 package mesh.schema_test
 
 import data.mesh.fixtures
-import data.mesh.schema
+import data.mesh.areas.schema
 
 test_complete_schema_passes if {
 	count(schema.deny) == 0 with input as fixtures.valid_input

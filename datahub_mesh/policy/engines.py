@@ -120,12 +120,17 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
-def to_json_document(value: Any, what: str = "policy input") -> Any:
-    """Return value as plain JSON types (dates become ISO strings), or raise PolicyEvaluationError."""
+def to_json_text(value: Any, what: str = "policy input") -> str:
+    """value as JSON text (dates become ISO strings), or raise PolicyEvaluationError."""
     try:
-        return json.loads(json.dumps(value, default=_json_default, allow_nan=False))
+        return json.dumps(value, default=_json_default, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise PolicyEvaluationError(f"the {what} is not valid JSON ({error}): fix the values passed to the policy engine") from error
+
+
+def to_json_document(value: Any, what: str = "policy input") -> Any:
+    """Return value as plain JSON types (dates become ISO strings), or raise PolicyEvaluationError."""
+    return json.loads(to_json_text(value, what))
 
 
 def _violations(items: Any, kind: str) -> List[Violation]:
@@ -377,7 +382,7 @@ class EmbeddedEngine(PolicyEngine):
     def _evaluate_timed(self, path: Sequence[str], input: Any) -> Tuple[Any, int]:
         from datahub_mesh.policy.worker import WorkerFailure
 
-        input_json = json.dumps(to_json_document(input))
+        input_json = to_json_text(input)
         started = time.perf_counter_ns()
         try:
             value = self._query(data_ref(path), input_json, display_ref(path), product_domain(input))

@@ -3,6 +3,9 @@
 # A domain adds its own rules by writing package mesh.custom.<domain> with
 # deny and/or warn sets of messages; mesh.main picks them up for products of
 # that domain and reports them as policy "custom.<domain>".
+# METADATA
+# title: Finance domain rules
+# description: Monetary fields use decimal types and come with a currency field.
 package mesh.custom.finance
 
 import data.mesh.lib

@@ -3,6 +3,9 @@
 # Every helper tolerates missing or null parts of the input: a builtin given
 # the wrong type is an evaluation error (in OPA and in regorus alike), and an
 # error would stop the whole decision instead of telling the producer what to fix.
+# METADATA
+# title: Shared helpers
+# description: Helpers the policy areas share; each tolerates missing or null parts of the input.
 package mesh.lib
 
 product := p if {

@@ -143,7 +143,7 @@ def test_policies_missing_on_the_server_fail_closed(stand_in, case):
 
 
 def test_non_decision_result_fails_closed(stand_in, case):
-    engine = OpaServerEngine(stand_in.url, token=TOKEN, timeout=0.5, retries=0, package="mesh.pii", rule="deny")
+    engine = OpaServerEngine(stand_in.url, token=TOKEN, timeout=0.5, retries=0, package="mesh.areas.pii", rule="deny")
 
     with pytest.raises(PolicyEvaluationError, match="malformed decision"):
         engine.decide(case("allowed")[0])

@@ -57,7 +57,7 @@ def test_a_failing_test_is_reported_as_fail(rego_copy):
         rego_copy,
         "broken_test.rego",
         "package mesh.broken_test\n\n"
-        "import data.mesh.retention\n\n"
+        "import data.mesh.areas.retention\n\n"
         "test_expects_the_wrong_message if {\n"
         '\tretention.deny == {"retention is fine"} with input as {"product": {"retention": {"days": 9999, "data_type": "logs"}}}\n'
         "}\n",
