@@ -79,6 +79,7 @@ class RunSummary(BaseModel):
     spec_warnings: List[SpecNote] = []
     other_problems: List[str] = []
     quality_errors: Dict[str, str] = {}  # product -> why its checks could not run
+    sent: str = ""  # a full run (and why) or an incremental one (see datahub_mesh/incremental.py)
 
     # --- recording ------------------------------------------------------------------------------
 
@@ -178,6 +179,8 @@ def summary_lines(s: RunSummary, json_path: Optional[str]) -> List[str]:
         f"{len(kept)} kept at the version DataHub holds, {len(never)} denied and never published, "
         f"{_n(len(s.invalid), 'spec problem')}, {len(warned)} with warnings",
     ]
+    if s.sent:
+        lines.append(s.sent)
     if len(published) > _LIST_LIMIT:
         # Each was named by its progress line; the products that need attention come below.
         lines.append(f"Published ({len(published)}): each listed in the run summary JSON")

@@ -23,6 +23,7 @@ from datahub.ingestion.source.state.stale_entity_removal_handler import (
     auto_stale_entity_removal,
 )
 from datahub.ingestion.source.state.stateful_ingestion_base import StatefulIngestionSourceBase
+from datahub.utilities.lossy_collections import LossyDict, LossyList
 from datahub.utilities.urns.urn import guess_entity_type
 
 from datahub_mesh.checks import ContractCheck, contract_checks
@@ -59,6 +60,7 @@ class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
     products_kept_unchanged: int = 0
     products_definition_unchanged: int = 0  # published, definition not sent again (incremental run)
     full_run: bool = True
+    send_reason: str = ""
     datasets_emitted: int = 0
     assertions_emitted: int = 0
     assertion_results_emitted: int = 0
@@ -68,8 +70,9 @@ class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
     checks_not_run: int = 0
     policy_decisions: int = 0
     policy_errors: int = 0
-    denied_products: Dict[str, List[str]] = field(default_factory=dict)
-    failed_spec_files: List[str] = field(default_factory=list)
+    # A sample in the report (the run summary lists every product): they grow with the mesh.
+    denied_products: LossyDict[str, List[str]] = field(default_factory=lambda: LossyDict(max_elements=50))
+    failed_spec_files: LossyList[str] = field(default_factory=lambda: LossyList(max_elements=50))
 
     def count_results(self, run: ProductRun) -> None:
         for check in run.checks:
@@ -214,7 +217,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.report.spec_files_failed = len(loaded.failed_files)
         self.report.spec_problems = len(loaded.problems)
         self.report.products_loaded = len(loaded.mesh.products)
-        self.report.failed_spec_files = [str(f) for f in loaded.failed_files]
+        for file in loaded.failed_files:
+            self.report.failed_spec_files.append(str(file))
         for problem in loaded.problems:
             self.report.failure(title="Invalid mesh spec", message=problem.message,
                                 context=f"{problem.file}:{problem.line or '?'} {problem.field}".strip(), log=False)
@@ -330,8 +334,9 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             yield wu
 
     def _report_send_plan(self) -> None:
-        title = "Full run: every definition sent" if self.send_plan.full else "Incremental run"
-        self.report.info(title=title, message=self.send_plan.reason, log=False)
+        self.report.send_reason = self.send_plan.reason
+        kind = "Full run, every definition sent" if self.send_plan.full else "Incremental run"
+        self.run_summary.sent = f"{kind}: {self.send_plan.reason}"
 
     def _remember_full_run(self) -> None:
         if self.send_plan.full:

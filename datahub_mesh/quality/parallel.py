@@ -70,7 +70,7 @@ class ScanAhead:
         if self._pool is None:
             return
         _ = self.runner.source  # opened here, once, before any worker uses it
-        logger.info("Quality scans: up to %d products at once", self.workers)
+        logger.info("Quality scans of the next products: up to %d at once", self.workers)
         self._upcoming = iter(products)
         self._job_for = job_for
         self._fill()

@@ -128,7 +128,7 @@ def test_after_a_run_whose_sink_failed_to_write_the_next_run_sends_everything(tm
     assert first.sink.get_report().failures
     second = ws.ingest()
     assert second.report.full_run
-    assert "the sink could not write 1 record(s) in the last run" in str(second.report.infos)
+    assert second.report.send_reason == "the sink could not write 1 record(s) in the last run"
     third = ws.ingest()
     assert not third.report.full_run
 
