@@ -30,7 +30,7 @@ _NAMED_SEVERITY = re.compile(r"^\s*(?:\[(critical|high|warning)\]|(critical|high
 class QualityRunner:
     """Runs the quality stage for the products of one mesh, over one data source connection.
 
-    One product at a time: Soda Core keeps its scan logs in process-wide state.
+    Each scan gets a log of its own (parallel.isolated_scan), so ScanAhead may run several products at once.
     """
 
     def __init__(self, config: QualityConfig, mesh: Mesh, base_dir: Path):

@@ -6,7 +6,6 @@ schema object is one output port (one DataHub dataset). See the README for the f
 """
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union, cast
@@ -126,10 +125,6 @@ def _text(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
     return str(value)
-
-
-def _identifier(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower() or "rule"
 
 
 class _Mapper:
