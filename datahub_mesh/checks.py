@@ -7,6 +7,8 @@ quality stage runs, so a check's id is stable across runs and across both uses.
 import re
 from typing import Any, Dict, Iterable, List, Literal, Optional
 
+from pydantic import Field
+
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.formats import FORMAT_PATTERNS
 
@@ -25,21 +27,33 @@ _ALERT_FOR_KIND = {"freshness": "freshness", "row_count_change": "volume", "sql_
 
 
 class ContractCheck(m.Frozen):
+    """One check, as every stage reads it: the SodaCL run, the assertion sent to DataHub, the policy input.
+
+    A product's own SodaCL files add checks of kind `sodacl` to its contract checks.
+    """
+
     id: str
     product: str
     port: str
     kind: CheckKind
-    column: Optional[str] = None
+    columns: List[str] = Field(default=[], description="The table columns the check reads, in declared order")
+    on_column: bool = Field(default=False, description="Declared on one column (not by a product-wide rule or "
+                            "SLA): policy messages name that column")
     params: Dict[str, Any] = {}
     severity: m.Severity
     description: str
+
+    @property
+    def column(self) -> Optional[str]:
+        """The column the check is about, when it reads exactly one."""
+        return self.columns[0] if len(self.columns) == 1 else None
 
 
 def contract_checks(product: m.DataProduct) -> List[ContractCheck]:
     checks: List[ContractCheck] = []
     for port in product.outputs:
         checks.extend(_port_checks(product, port))
-    default_port = product.outputs[0].name if product.outputs else product.name
+    default_port = product.default_port
     for sql in product.sql_checks:
         checks.append(_sql_metric_check(product, sql, sql.port or default_port))
     for rule in product.quality_rules:
@@ -49,14 +63,20 @@ def contract_checks(product: m.DataProduct) -> List[ContractCheck]:
     return _with_alert_severities(product, checks)
 
 
-def _check(product: m.DataProduct, port: str, kind: CheckKind, description: str,
-           column: Optional[str] = None, name: Optional[str] = None, **params: Any) -> ContractCheck:
-    suffix = name or column
+def _check(product: m.DataProduct, port: str, kind: CheckKind, description: str, columns: Iterable[str] = (),
+           name: Optional[str] = None, on_column: bool = False, **params: Any) -> ContractCheck:
+    columns = list(columns)
+    suffix = name or (columns[0] if on_column else None)
     check_id = f"{port}/{kind}" + (f"/{suffix}" if suffix else "")
     return ContractCheck(
-        id=check_id, product=product.name, port=port, kind=kind, column=column, params=params,
-        severity=DEFAULT_SEVERITY[kind], description=description,
+        id=check_id, product=product.name, port=port, kind=kind, columns=columns, on_column=on_column,
+        params=params, severity=DEFAULT_SEVERITY[kind], description=description,
     )
+
+
+def _column_check(product: m.DataProduct, port: str, kind: CheckKind, description: str, column: str,
+                  **params: Any) -> ContractCheck:
+    return _check(product, port, kind, description, [column], on_column=True, **params)
 
 
 def _port_checks(product: m.DataProduct, port: m.OutputPort) -> Iterable[ContractCheck]:
@@ -65,21 +85,22 @@ def _port_checks(product: m.DataProduct, port: m.OutputPort) -> Iterable[Contrac
     # fields inside objects and arrays are shown in DataHub but are not table columns to check
     port = port.model_copy(update={"columns": [c for c in port.columns if not c.nested]})
     yield _check(product, port.name, "schema", f"columns {', '.join(c.name for c in port.columns)} exist with their declared types",
-                 columns=[{"name": c.name, "type": c.type} for c in port.columns])
+                 [c.name for c in port.columns], types={c.name: c.type for c in port.columns})
     yield _check(product, port.name, "row_count", "the dataset has at least one row")
     for column in port.columns:
         yield from _column_checks(product, port, column)
     if len(port.primary_key) > 1:
         yield _check(product, port.name, "primary_key", f"({', '.join(port.primary_key)}) is unique and not null",
-                     name="+".join(port.primary_key), columns=port.primary_key)
+                     port.primary_key, name="+".join(port.primary_key))
     if port.freshness_hours is not None and port.timestamp_field:
-        yield _check(product, port.name, "freshness", f"newest {port.timestamp_field} is at most {port.freshness_hours:g} hours old",
-                     column=port.timestamp_field, max_age_hours=port.freshness_hours)
+        yield _column_check(product, port.name, "freshness",
+                            f"newest {port.timestamp_field} is at most {port.freshness_hours:g} hours old",
+                            port.timestamp_field, max_age_hours=port.freshness_hours)
     required = [c.name for c in port.columns if c.required]
     if product.sla.completeness_pct is not None and required:
         yield _check(product, port.name, "completeness",
                      f"at least {product.sla.completeness_pct:g}% of rows have every required column filled",
-                     min_pct=product.sla.completeness_pct, columns=required)
+                     required, min_pct=product.sla.completeness_pct)
     if product.sla.volume_change_max_pct is not None:
         yield _check(product, port.name, "row_count_change",
                      f"row count changes by at most {product.sla.volume_change_max_pct:g}% between runs",
@@ -87,23 +108,24 @@ def _port_checks(product: m.DataProduct, port: m.OutputPort) -> Iterable[Contrac
 
 
 def _column_checks(product: m.DataProduct, port: m.OutputPort, c: m.Column) -> Iterable[ContractCheck]:
-    p = port.name
+    def check(kind: CheckKind, description: str, **params: Any) -> ContractCheck:
+        return _column_check(product, port.name, kind, description, c.name, **params)
+
     if c.primary_key and len(port.primary_key) == 1:
-        yield _check(product, p, "primary_key", f"{c.name} is unique and not null", column=c.name, columns=[c.name])
+        yield check("primary_key", f"{c.name} is unique and not null")
         return
     if c.required:
-        yield _check(product, p, "not_null", f"{c.name} is never null", column=c.name)
+        yield check("not_null", f"{c.name} is never null")
     if c.unique:
-        yield _check(product, p, "unique", f"{c.name} has no duplicates", column=c.name)
+        yield check("unique", f"{c.name} has no duplicates")
     if c.minimum is not None:
-        yield _check(product, p, "min", f"{c.name} >= {c.minimum:g}", column=c.name, value=c.minimum)
+        yield check("min", f"{c.name} >= {c.minimum:g}", value=c.minimum)
     if c.maximum is not None:
-        yield _check(product, p, "max", f"{c.name} <= {c.maximum:g}", column=c.name, value=c.maximum)
+        yield check("max", f"{c.name} <= {c.maximum:g}", value=c.maximum)
     if c.allowed_values is not None:
-        yield _check(product, p, "allowed_values", f"{c.name} is one of {', '.join(c.allowed_values)}",
-                     column=c.name, values=c.allowed_values)
+        yield check("allowed_values", f"{c.name} is one of {', '.join(c.allowed_values)}", values=c.allowed_values)
     if c.pattern is not None:
-        yield _check(product, p, "pattern", f"{c.name} matches {c.pattern}", column=c.name, regex=c.pattern)
+        yield check("pattern", f"{c.name} matches {c.pattern}", regex=c.pattern)
 
 
 def _sql_metric_check(product: m.DataProduct, sql: m.SqlCheck, port: str) -> ContractCheck:
@@ -118,8 +140,9 @@ def _metric_check(product: m.DataProduct, metric: m.MetricCheck, port: str) -> C
     threshold = f"{metric.operator} {' and '.join(shown)}"
     target = f"({metric.column})" if metric.column else ""
     subject = "query result" if metric.metric == "sql" else f"{metric.metric}{target}"
+    one_column = metric.column if metric.column and "," not in metric.column else None
     check = _check(product, port, "metric", metric.description or f"{subject} {threshold}",
-                   column=metric.column if metric.column and "," not in metric.column else None, name=metric.name,
+                   [one_column] if one_column else [], name=metric.name, on_column=one_column is not None,
                    metric=metric.metric, operator=metric.operator, value=metric.value, config=dict(metric.config),
                    target=metric.column, subject=subject, definition=f"{subject} {threshold}",
                    **({"query": metric.query.strip()} if metric.query else {}))
@@ -153,11 +176,11 @@ def _rule_checks(product: m.DataProduct, rule: m.QualityRule, port: str) -> List
     if match := _NOT_NULL_UNIQUE.match(text):
         return [named("primary_key", text, columns=[match.group(1)])]
     if match := _NOT_NULL.match(text):
-        return [named("not_null", text, column_name=match.group(1))]
+        return [named("not_null", text, columns=[match.group(1)])]
     if match := _UNIQUE.match(text):
-        return [named("unique", text, column_name=match.group(1))]
+        return [named("unique", text, columns=[match.group(1)])]
     if (match := _MATCHES.match(text)) and match.group(2).lower() in _NAMED_PATTERNS:
-        return [named("pattern", text, column_name=match.group(1), regex=_NAMED_PATTERNS[match.group(2).lower()])]
+        return [named("pattern", text, columns=[match.group(1)], regex=_NAMED_PATTERNS[match.group(2).lower()])]
     return [named("sql_condition", text, condition=text)]
 
 
@@ -174,9 +197,3 @@ def _with_alert_severities(product: m.DataProduct, checks: List[ContractCheck]) 
         out.append(check)
     return out
 
-
-def check_column(check: ContractCheck) -> Optional[str]:
-    """The column a check is about, whether declared on a field or named in a rule."""
-    return check.column or check.params.get("column_name") or (
-        check.params["columns"][0] if len(check.params.get("columns", [])) == 1 else None
-    )

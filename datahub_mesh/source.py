@@ -26,7 +26,7 @@ from datahub.ingestion.source.state.stateful_ingestion_base import StatefulInges
 from datahub.utilities.lossy_collections import LossyDict, LossyList
 from datahub.utilities.urns.urn import guess_entity_type
 
-from datahub_mesh.checks import ContractCheck, contract_checks
+from datahub_mesh.checks import contract_checks
 from datahub_mesh.config import DataHubMeshSourceConfig
 from datahub_mesh.emit import catalog, shared, urns
 from datahub_mesh.emit.merge import as_additions, merges_by_default
@@ -230,7 +230,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         if quality is None:
             return
         result = quality.run(run.product, run.checks, self._previous_row_counts(run.product.name))
-        run.checks = run.checks + [ContractCheck(**c.model_dump()) for c in result.extra_checks]
+        run.checks = run.checks + result.extra_checks
         run.results = {r.check_id: r for r in result.results}
         run.profiles = dict(result.profile)
         if result.error:

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.metadata import schema_classes as dh
 
-from datahub_mesh.checks import ContractCheck, check_column
+from datahub_mesh.checks import ContractCheck
 from datahub_mesh.emit import shared, urns
 from datahub_mesh.emit.catalog import schema_metadata
 from datahub_mesh.spec import models as m
@@ -104,7 +104,7 @@ def platform_instance(platform: str, instance: str) -> dh.DataPlatformInstanceCl
 
 
 def _typed_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str) -> dh.AssertionInfoClass:
-    column = check_column(check)
+    column = check.column
     p = check.params
     if check.kind == "schema":
         return dh.AssertionInfoClass(type=dh.AssertionTypeClass.DATA_SCHEMA, schemaAssertion=dh.SchemaAssertionInfoClass(
@@ -148,7 +148,7 @@ def _typed_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort
     if check.kind == "metric" and (typed := _metric_info(check, port, dataset)) is not None:
         return typed
     if check.kind == "completeness":
-        return _custom(dataset, custom_type("completeness"), f"non-null share of ({', '.join(p['columns'])}) >= {p['min_pct']}%")
+        return _custom(dataset, custom_type("completeness"), f"non-null share of ({', '.join(check.columns)}) >= {p['min_pct']}%")
     return _custom(dataset, custom_type(check.kind), check.params.get("condition") or check.params.get("definition") or check.description, column)
 
 

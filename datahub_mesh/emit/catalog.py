@@ -4,7 +4,9 @@ import json
 import re
 from typing import Dict, Iterable, List, Optional
 
-from datahub.emitter.mce_builder import make_data_platform_urn
+from datahub.emitter.mce_builder import (
+    make_data_platform_urn, make_global_tag_aspect_with_tag_list, make_ownership_aspect_from_urn_list,
+)
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.metadata import schema_classes as dh
 
@@ -13,6 +15,8 @@ from datahub_mesh.spec import models as m
 
 PII_TAG = shared.PII_TAG
 pii_term = shared.pii_term
+# Our own mapping: DataHub's resolve_sql_type knows no decimal(p,s) (None) and maps a plain
+# timestamp to BytesType.
 _TYPE_CLASSES = [
     (re.compile(r"^(string|varchar|char|text|uuid)"), dh.StringTypeClass),
     (re.compile(r"^(int|integer|bigint|smallint|tinyint|long|decimal|numeric|double|float|real|number)"), dh.NumberTypeClass),
@@ -34,11 +38,6 @@ def field_type(declared: str) -> dh.SchemaFieldDataTypeClass:
     return dh.SchemaFieldDataTypeClass(type=dh.NullTypeClass())
 
 
-def ownership(owner_urns: List[str], kind: str = dh.OwnershipTypeClass.TECHNICAL_OWNER,
-              type_urn: Optional[str] = None) -> dh.OwnershipClass:
-    return dh.OwnershipClass(owners=[dh.OwnerClass(owner=u, type=kind, typeUrn=type_urn) for u in owner_urns])
-
-
 # --- domains ---------------------------------------------------------------------------
 
 
@@ -57,7 +56,9 @@ def domain_mcps(domain: m.Domain) -> List[MCP]:
         )
     ]
     if domain.team.group:
-        mcps.append(MCP(entityUrn=urn, aspect=ownership([urns.group_urn(domain.team.group)], dh.OwnershipTypeClass.BUSINESS_OWNER)))
+        owners = make_ownership_aspect_from_urn_list([urns.group_urn(domain.team.group)], None,
+                                                     dh.OwnershipTypeClass.BUSINESS_OWNER)
+        mcps.append(MCP(entityUrn=urn, aspect=owners))
     return mcps
 
 
@@ -135,7 +136,7 @@ def product_owners(product: m.DataProduct, team_type: str, team_type_urn: Option
 
 
 def _tags(names: Iterable[str]) -> dh.GlobalTagsClass:
-    return dh.GlobalTagsClass(tags=[dh.TagAssociationClass(tag=urns.tag_urn(n)) for n in sorted(set(names))])
+    return make_global_tag_aspect_with_tag_list(sorted(set(names)))
 
 
 def schema_field(column: m.Column) -> dh.SchemaFieldClass:

@@ -1,7 +1,8 @@
 """Every URN the mesh produces, in one place.
 
 Typed URN classes percent-encode reserved characters, so names with commas or
-parentheses still make valid URNs. Assertion and contract URNs are hashed from
+parentheses still make valid URNs (mce_builder's make_domain_urn and others leave them as
+they are). Assertion and contract URNs are hashed from
 stable ids, so later runs report against the same entities.
 """
 

@@ -56,7 +56,8 @@ def check_documents(checks: List[ContractCheck], results: Dict[str, Any]) -> Lis
     for check in checks:
         result = results.get(check.id)
         docs.append({
-            "name": check.id, "kind": check.kind, "column": check.column, "severity": check.severity,
+            "name": check.id, "kind": check.kind, "column": check.column if check.on_column else None,
+            "severity": check.severity,
             "outcome": result.outcome if result else "not_run",
             "value": result.value if result else None,
             "message": result.message if result else "",

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Literal, Optional
 from datahub.configuration.common import ConfigModel
 from pydantic import BaseModel, Field, field_validator
 
+from datahub_mesh.checks import ContractCheck
 from datahub_mesh.quality.secrets import protect_secrets
 from datahub_mesh.spec.models import Severity
 
@@ -99,19 +100,6 @@ class CheckResult(BaseModel):
     severity: Severity
 
 
-class SodaclCheck(BaseModel):
-    """A check from a product's own SodaCL file, shaped like a contract check so it can become an assertion."""
-
-    id: str
-    product: str
-    port: str
-    kind: Literal["sodacl"] = "sodacl"
-    column: Optional[str] = None
-    params: Dict[str, Any] = {}
-    severity: Severity = "high"
-    description: str
-
-
 class PortProfile(BaseModel):
     row_count: Optional[int] = None
     null_counts: Dict[str, int] = {}
@@ -120,9 +108,6 @@ class PortProfile(BaseModel):
 class ProductQuality(BaseModel):
     product: str
     results: List[CheckResult] = []
-    extra_checks: List[SodaclCheck] = Field(default=[], description="The product's own SodaCL checks; their results are in results")
+    extra_checks: List[ContractCheck] = Field(default=[], description="The product's own SodaCL checks; their results are in results")
     profile: Dict[str, PortProfile] = {}
     error: Optional[str] = None
-
-    def result(self, check_id: str) -> Optional[CheckResult]:
-        return next((r for r in self.results if r.check_id == check_id), None)

@@ -7,17 +7,19 @@ what the quality policy quotes when it denies a product.
 import datetime as dt
 from typing import Any, Dict, List, Optional
 
+from datahub_mesh.checks import ContractCheck
 
-def contract_message(check: Any, value: Optional[float], measured: str, parts: Dict[str, Any]) -> str:
+
+def contract_message(check: ContractCheck, value: Optional[float], measured: str, parts: Dict[str, Any]) -> str:
     explain = _BY_KIND.get(check.kind)
     text = explain(check, value, parts) if explain else None
     return text or f"{measured}; expected {check.description}"
 
 
-def _schema(check: Any, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
+def _schema(check: ContractCheck, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
     diagnostics = getattr(parts.get(""), "diagnostics", {}) or {}
-    declared = [c["name"] for c in check.params.get("columns", [])]
-    measured = measured_columns(diagnostics)
+    declared = check.columns
+    measured = _measured_columns(diagnostics)
     missing = list(diagnostics.get("missing_column_names") or [])
     retyped = diagnostics.get("column_type_mismatches") or {}
     extra = [c for c in measured if c not in declared] if measured else []
@@ -36,7 +38,7 @@ def _schema(check: Any, value: Optional[float], parts: Dict[str, Any]) -> Option
     return f"{'; '.join(problems)}: {todo}"
 
 
-def measured_columns(diagnostics: Dict[str, Any]) -> List[str]:
+def _measured_columns(diagnostics: Dict[str, Any]) -> List[str]:
     """Column names of the table as Soda measured it (its diagnostics carry them as a CSV block)."""
     for block in diagnostics.get("blocks") or []:
         if block.get("title") == "Schema" and isinstance(block.get("text"), str):
@@ -44,9 +46,8 @@ def measured_columns(diagnostics: Dict[str, Any]) -> List[str]:
     return []
 
 
-def _freshness(check: Any, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
-    limit = check.params.get("max_age_hours")
-    column = check.column
+def _freshness(check: ContractCheck, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
+    limit, column = check.params["max_age_hours"], check.column
     if value is None:
         return f"{column} has no values, so the data's age is unknown; limit {limit:g} hours"
     newest = getattr(parts.get(""), "metrics", {}).get("max_column_timestamp")
@@ -59,25 +60,24 @@ def _moment(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def _completeness(check: Any, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
+def _completeness(check: ContractCheck, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
     threshold = check.params.get("min_pct")
     if value is None:
         return None
-    columns = ", ".join(check.params.get("columns", []))
+    columns = ", ".join(check.columns)
     return f"{value:.2f}% of rows have every required column filled ({columns}); threshold {threshold:g}%"
 
 
-def _row_count(check: Any, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
+def _row_count(check: ContractCheck, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
     if value is None:
         return None
     return f"{value:.0f} rows; expected at least 1 row"
 
 
-def _not_null(check: Any, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
+def _not_null(check: ContractCheck, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
     if value is None:
         return None
-    column = check.column or check.params.get("column_name")
-    return f"{value:.0f} rows with an empty {column}; expected none"
+    return f"{value:.0f} rows with an empty {check.column}; expected none"
 
 
 _BY_KIND = {

@@ -9,10 +9,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
-from datahub_mesh.checks import ContractCheck, check_column
+from datahub_mesh.checks import ContractCheck
 from datahub_mesh.quality.datasource import DataUnavailable, data_source_for
 from datahub_mesh.quality.duckdb_sandbox import confined_runner
-from datahub_mesh.quality.models import CheckResult, PortProfile, ProductQuality, QualityConfig, SodaclCheck
+from datahub_mesh.quality.models import CheckResult, PortProfile, ProductQuality, QualityConfig
 from datahub_mesh.quality.reasons import contract_message
 from datahub_mesh.quality.scan import ScanFailed, ScanOutput, SodaOutcome, run_scan
 from datahub_mesh.quality import sodacl_files
@@ -30,7 +30,7 @@ _NAMED_SEVERITY = re.compile(r"^\s*(?:\[(critical|high|warning)\]|(critical|high
 class QualityRunner:
     """Runs the quality stage for the products of one mesh, over one data source connection.
 
-    One product at a time: Soda Core keeps its scan logs in process-wide state.
+    Each scan gets a log of its own (parallel.isolated_scan), so ScanAhead may run several products at once.
     """
 
     def __init__(self, config: QualityConfig, mesh: Mesh, base_dir: Path):
@@ -61,7 +61,7 @@ class QualityRunner:
         sodacl_files = product_sodacl_files(product) if self.config.run_product_sodacl else []
         if not self.config.enabled:
             return _not_run(product, checks, [], "quality checks are disabled", error=None)
-        first_port = [product.outputs[0].name] if sodacl_files and product.outputs else []
+        first_port = [product.default_port] if sodacl_files and product.outputs else []
         ports = list(dict.fromkeys([c.port for c in checks] + first_port))
         if not ports:
             return ProductQuality(product=product.name)
@@ -121,7 +121,7 @@ class QualityRunner:
         ports_by_table = self._ports_by_table(product)
         seen: Dict[str, int] = {}
         for outcome in output.outcomes.values():
-            port = ports_by_table.get(outcome.table or "", product.outputs[0].name if product.outputs else product.name)
+            port = ports_by_table.get(outcome.table or "", product.default_port)
             check = _sodacl_check(product, port, outcome.name, outcome.definition, outcome.column, outcome.table, seen)
             quality.extra_checks.append(check)
             if port in port_errors:
@@ -129,8 +129,7 @@ class QualityRunner:
             else:
                 quality.results.append(_sodacl_result(check, outcome, quality.profile.get(port)))
         for path, message in _file_errors(files, output):
-            port = product.outputs[0].name if product.outputs else product.name
-            check = _sodacl_check(product, port, path.name, path.read_text(errors="replace"), None, None, seen)
+            check = _sodacl_check(product, product.default_port, path.name, path.read_text(errors="replace"), None, None, seen)
             quality.extra_checks.append(check)
             quality.results.append(CheckResult(
                 check_id=check.id, outcome="error", message=message, definition=check.params["definition"],
@@ -227,7 +226,7 @@ def _measure_schema(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Meas
 def _measure_metric(label: str, counts_rows: bool):
     def measure(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Measure:
         value = parts[""].value
-        column = check_column(check) or ""
+        column = check.column or ""
         failing = _count(value) if counts_rows else None
         return _number(value), failing, f"{label.format(column=column)} = {_shown(_number(value))}"
     return measure
@@ -240,7 +239,7 @@ def _measure_primary_key(check: ContractCheck, parts: Dict[str, SodaOutcome]) ->
 
 
 def _measure_bound(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Measure:
-    column = check_column(check)
+    column = check.column
     extreme = parts.get(VALUE_PART)
     value = _number(extreme.metrics.get(check.kind)) if extreme is not None else None
     outside = _count(parts[""].value)
@@ -251,10 +250,10 @@ def _measure_freshness(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> M
     freshness = parts[""]
     newest = freshness.metrics.get("max_column_timestamp")
     if newest is None:
-        return None, None, f"{check_column(check)} has no values"
+        return None, None, f"{check.column} has no values"
     # A date counts until its last moment, so today's date has no age rather than a negative one.
     age_hours = max(0.0, freshness.diagnostics.get("value", 0) / 3_600_000)
-    return round(age_hours, 4), None, f"newest {check_column(check)} is {_timestamp(newest)}, {age_hours:.2f} hours old"
+    return round(age_hours, 4), None, f"newest {check.column} is {_timestamp(newest)}, {age_hours:.2f} hours old"
 
 
 def _timestamp(value: Any) -> str:
@@ -299,11 +298,11 @@ def _row_count_change(check: ContractCheck, compiled: CompiledCheck, profile: Po
     return CheckResult(outcome=outcome, value=round(change, 4), message=message, **base)
 
 
-def _not_run_result(check: Any, message: str) -> CheckResult:
+def _not_run_result(check: ContractCheck, message: str) -> CheckResult:
     return CheckResult(check_id=check.id, outcome="not_run", message=message, severity=check.severity)
 
 
-def _not_run(product: DataProduct, checks: List[ContractCheck], extra: List[SodaclCheck], message: str,
+def _not_run(product: DataProduct, checks: List[ContractCheck], extra: List[ContractCheck], message: str,
              error: Optional[str]) -> ProductQuality:
     results = [_not_run_result(c, message) for c in [*checks, *extra]]
     return ProductQuality(product=product.name, results=results, extra_checks=extra, error=error)
@@ -339,7 +338,7 @@ def _profile(port: str, output: ScanOutput) -> PortProfile:
 
 
 def _sodacl_check(product: DataProduct, port: str, name: str, definition: str, column: Optional[str],
-                  table: Optional[str], seen: Dict[str, int]) -> SodaclCheck:
+                  table: Optional[str], seen: Dict[str, int]) -> ContractCheck:
     check_id = f"{port}/sodacl/{name}"
     seen[check_id] = seen.get(check_id, 0) + 1
     if seen[check_id] > 1:
@@ -347,11 +346,11 @@ def _sodacl_check(product: DataProduct, port: str, name: str, definition: str, c
     named = _NAMED_SEVERITY.match(name)
     severity = (named.group(1) or named.group(2)).lower() if named else "high"
     params = {"definition": definition, **({"table": table} if table else {})}
-    return SodaclCheck(id=check_id, product=product.name, port=port, column=column, params=params,
-                       severity=severity, description=name)
+    return ContractCheck(id=check_id, product=product.name, port=port, kind="sodacl", columns=[column] if column else [],
+                         on_column=column is not None, params=params, severity=severity, description=name)
 
 
-def _sodacl_result(check: SodaclCheck, outcome: SodaOutcome, profile: Optional[PortProfile]) -> CheckResult:
+def _sodacl_result(check: ContractCheck, outcome: SodaOutcome, profile: Optional[PortProfile]) -> CheckResult:
     base = dict(check_id=check.id, definition=check.params["definition"],
                 row_count=profile.row_count if profile else None)
     if outcome.outcome is None:
@@ -373,9 +372,8 @@ def _file_errors(files: List[Path], output: ScanOutput) -> List[Tuple[Path, str]
     return errors
 
 
-def _declared_sodacl_checks(product: DataProduct, files: List[Path], ports_by_table: Dict[str, str]) -> List[SodaclCheck]:
+def _declared_sodacl_checks(product: DataProduct, files: List[Path], ports_by_table: Dict[str, str]) -> List[ContractCheck]:
     """The checks a product's SodaCL files declare, named as Soda names them, for when no scan ran."""
-    default_port = product.outputs[0].name if product.outputs else product.name
     seen: Dict[str, int] = {}
     checks = []
     for path in files:
@@ -387,7 +385,7 @@ def _declared_sodacl_checks(product: DataProduct, files: List[Path], ports_by_ta
             if not str(header).startswith("checks for ") or not isinstance(items, list):
                 continue
             table = str(header)[len("checks for "):].strip()
-            port = ports_by_table.get(table, default_port)
+            port = ports_by_table.get(table, product.default_port)
             for item in items:
                 name, definition = _soda_check_name(item), yaml.safe_dump({header: [item]}, sort_keys=False)
                 checks.append(_sodacl_check(product, port, name, definition, None, table, seen))

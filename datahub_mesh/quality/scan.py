@@ -49,9 +49,9 @@ def run_scan(source: Source, sodacl: Union[str, List[Path]], timeout_seconds: Op
     parse_errors: List[Tuple[Optional[str], str]] = []
     with source.session(scan, timeout_seconds):
         for name, add in _sodacl_sources(scan, sodacl):
-            known = len(_error_logs(scan))
+            known = len(scan.get_error_logs())
             add()
-            parse_errors += [(name, _log_text(log)) for log in _error_logs(scan)[known:]]
+            parse_errors += [(name, _log_text(log)) for log in scan.get_error_logs()[known:]]
         scan.execute()
     output = _read(scan, definitions)
     output.parse_errors = parse_errors
@@ -91,7 +91,7 @@ class ScanFailed(Exception):
 def _read(scan: Scan, definitions: bool) -> ScanOutput:
     # get_scan_results() leaves out checks Soda could not evaluate; Scan._checks keeps them, together
     # with the queries (and query errors) behind their metrics.
-    error_logs = _error_logs(scan)
+    error_logs = scan.get_error_logs()
     outcomes = {}
     for check in scan._checks:
         outcome = _outcome(check, error_logs, definitions)
@@ -132,10 +132,6 @@ def _check_error(check: Any, error_logs: List[Any]) -> str:
         return "; ".join(located)
     named = [log.message for log in error_logs if check.check_cfg.source_line in log.message]
     return "; ".join(named) or "Soda could not evaluate this check"
-
-
-def _error_logs(scan: Scan) -> List[Any]:
-    return [log for log in scan._logs.logs if log.level.name == "ERROR"]
 
 
 def _log_text(log: Any) -> str:

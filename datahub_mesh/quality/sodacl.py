@@ -32,7 +32,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import yaml
 
-from datahub_mesh.checks import ContractCheck, check_column
+from datahub_mesh.checks import ContractCheck
 from datahub_mesh.quality.sql_guard import RefusedSql, check_query, refusal
 
 PART_SEPARATOR = "#"
@@ -104,11 +104,8 @@ def _refused_sql(check: ContractCheck, schema: TableSchema) -> Optional[str]:
 
 
 def referenced_columns(check: ContractCheck) -> List[str]:
-    if check.kind == "schema":
-        return []
-    columns = list(check.params.get("columns", []))
-    column = check_column(check)
-    return columns or ([column] if column else [])
+    # a column the schema check misses is what it reports, not an error
+    return [] if check.kind == "schema" else check.columns
 
 
 def render(soda_checks: Iterable[SodaCheck]) -> str:
@@ -171,13 +168,12 @@ def _part(check: ContractCheck, schema: TableSchema, part: str, line: str, **con
 
 
 def _schema(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
-    declared = check.params.get("columns", [])
-    fail: Dict[str, Any] = {"when required column missing": [c["name"] for c in declared]}
+    fail: Dict[str, Any] = {"when required column missing": list(check.columns)}
     types = {}
-    for column in declared:
-        expected = expected_type(column["type"], schema.type_of(column["name"]))
+    for column, declared in check.params["types"].items():
+        expected = expected_type(declared, schema.type_of(column))
         if expected:
-            types[column["name"]] = expected
+            types[column] = expected
     if types:
         fail["when wrong column type"] = types
     return _one(check, schema, "schema", fail=fail)
@@ -188,15 +184,15 @@ def _row_count(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
 
 
 def _not_null(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
-    return _one(check, schema, f"missing_count({check_column(check)}) = 0", **{"samples limit": 0})
+    return _one(check, schema, f"missing_count({check.column}) = 0", **{"samples limit": 0})
 
 
 def _unique(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
-    return _one(check, schema, f"duplicate_count({check_column(check)}) = 0", **{"samples limit": 0})
+    return _one(check, schema, f"duplicate_count({check.column}) = 0", **{"samples limit": 0})
 
 
 def _primary_key(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
-    columns = referenced_columns(check)
+    columns = check.columns
     duplicates = _part(check, schema, "duplicates", f"duplicate_count({', '.join(columns)}) = 0", **{"samples limit": 0})
     if len(columns) == 1:
         missing = _part(check, schema, "missing", f"missing_count({columns[0]}) = 0", **{"samples limit": 0})
@@ -207,7 +203,7 @@ def _primary_key(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
 
 def _bound(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     """Rows out of range decide; min()/max() only reports the extreme value (it is null on an empty column)."""
-    column, value = check_column(check), _number(check.params["value"])
+    column, value = check.column, _number(check.params["value"])
     op, valid = (">=", "valid min") if check.kind == "min" else ("<=", "valid max")
     return [
         SodaCheck(check.id, schema.table, f"invalid_count({column}) = 0",
@@ -218,21 +214,21 @@ def _bound(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
 
 def _allowed_values(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     values = [sql_literal(str(v)) for v in check.params["values"]]
-    return _one(check, schema, f"invalid_count({check_column(check)}) = 0", **{"valid values": values, "samples limit": 0})
+    return _one(check, schema, f"invalid_count({check.column}) = 0", **{"valid values": values, "samples limit": 0})
 
 
 def _pattern(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     regex = sql_literal(check.params["regex"])
-    return _one(check, schema, f"invalid_count({check_column(check)}) = 0", **{"valid regex": regex, "samples limit": 0})
+    return _one(check, schema, f"invalid_count({check.column}) = 0", **{"valid regex": regex, "samples limit": 0})
 
 
 def _freshness(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
-    return _one(check, schema, f"freshness({check_column(check)}) < {freshness_threshold(check.params['max_age_hours'])}")
+    return _one(check, schema, f"freshness({check.column}) < {freshness_threshold(check.params['max_age_hours'])}")
 
 
 def _completeness(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     # A metric expression joins the table's aggregation query instead of scanning the table again.
-    filled = " AND ".join(f"{c} IS NOT NULL" for c in check.params["columns"])
+    filled = " AND ".join(f"{c} IS NOT NULL" for c in check.columns)
     expression = f"COALESCE(100.0 * SUM(CASE WHEN {filled} THEN 1 ELSE 0 END) / NULLIF(COUNT(*), 0), 100.0)"
     return _one(check, schema, f"completeness_pct >= {_number(check.params['min_pct'])}",
                 **{"completeness_pct expression": expression})

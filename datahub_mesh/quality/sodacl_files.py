@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Tuple
 
-from datahub_mesh.quality.models import CheckResult, ProductQuality, SodaclCheck
+from datahub_mesh.checks import ContractCheck
+from datahub_mesh.quality.models import CheckResult, ProductQuality
 from datahub_mesh.quality.sql_guard import RefusedSql, cap, check_query, refusal, sql_in_sodacl
 from datahub_mesh.spec.errors import SpecError
 from datahub_mesh.spec.models import DataProduct
@@ -73,11 +74,11 @@ def with_refused(product: DataProduct, quality: ProductQuality, refused: List[Re
     """Each refused file becomes one check of the product, in error, with the reason."""
     if not refused:
         return quality
-    port = product.outputs[0].name if product.outputs else product.name
+    port = product.default_port
     checks, results = list(quality.extra_checks), list(quality.results)
     for file in refused:
-        check = SodaclCheck(id=f"{port}/sodacl/{file.path.name}", product=product.name, port=port,
-                            params={"definition": ""}, severity="high", description=file.path.name)
+        check = ContractCheck(id=f"{port}/sodacl/{file.path.name}", product=product.name, port=port, kind="sodacl",
+                              params={"definition": ""}, severity="high", description=file.path.name)
         checks.append(check)
         results.append(CheckResult(check_id=check.id, outcome="error", message=file.message, severity="high"))
     return quality.model_copy(update={"extra_checks": checks, "results": results})

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from datahub_mesh.spec import models as m
-from datahub_mesh.spec.values import check_semver, parse_hours, parse_percent
+from datahub_mesh.spec.values import Duration, Durations, Percent, SemVer, parse_percent
 
 _FLAG_CONSTRAINTS = {"unique", "not_null", "required", "primary_key"}
 _VALUE_CONSTRAINTS = {"min", "max", "in", "pattern", "format"}
@@ -26,13 +26,6 @@ FORMAT_PATTERNS = {
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-SemVer = str
-
-
-def _semver(value: Any) -> str:
-    return check_semver(str(value))
 
 
 # --- shared pieces -------------------------------------------------------------------
@@ -136,8 +129,6 @@ class ChangelogSpec(Strict):
     changes: List[str] = []
     breaking: bool = False
 
-    _v = field_validator("version", mode="before")(_semver)
-
     def to_model(self) -> m.ChangelogEntry:
         return m.ChangelogEntry(
             version=self.version, date=str(self.date) if self.date else None, changes=self.changes, breaking=self.breaking
@@ -154,27 +145,23 @@ class SecuritySpec(Strict):
     audit_logging: bool = False
 
 
-def _inputs(values: List[Union[str, Dict[str, str]]]) -> List[m.InputRef]:
-    refs = []
-    for value in values:
-        if isinstance(value, str):
-            product, _, port = value.partition(".")
-            refs.append(m.InputRef(product=product, port=port or None))
-        else:
-            refs.append(m.InputRef(**value))
-    return refs
-
-
 class InputSpec(Strict):
     product: str
     port: Optional[str] = None
 
 
-Inputs = List[Union[str, InputSpec]]
+Inputs = List[Union[str, InputSpec]]  # `product` or `product.port`, or {product, port}
 
 
-def _input_dicts(values: Inputs) -> List[Union[str, Dict[str, str]]]:
-    return [v if isinstance(v, str) else v.model_dump(exclude_none=True) for v in values]
+def _inputs(values: Inputs) -> List[m.InputRef]:
+    return [_input_ref(value) for value in values]
+
+
+def _input_ref(value: Union[str, InputSpec]) -> m.InputRef:
+    if isinstance(value, InputSpec):
+        return m.InputRef(product=value.product, port=value.port)
+    product, _, port = value.partition(".")
+    return m.InputRef(product=product, port=port or None)
 
 
 # --- data_product.yaml -------------------------------------------------------------------
@@ -192,29 +179,23 @@ class SchemaSpec(Strict):
 
 class FreshnessSpec(Strict):
     max_age_hours: Optional[float] = None
-    max_age: Optional[str] = None
+    max_age: Optional[Duration] = None
     update_schedule: Optional[str] = None
     timestamp_field: Optional[str] = None
 
-    _d = field_validator("max_age")(lambda v: None if v is None else (parse_hours(v), v)[1])
-
     def hours(self) -> Optional[float]:
-        return self.max_age_hours if self.max_age_hours is not None else parse_hours(self.max_age)
+        return self.max_age_hours if self.max_age_hours is not None else self.max_age  # type: ignore[return-value]
 
 
 class CompletenessSpec(Strict):
-    min_threshold: Union[float, str]
-
-    _p = field_validator("min_threshold")(lambda v: parse_percent(v))
+    min_threshold: Percent
 
 
 class SlaSpec(Strict):
-    availability: Optional[Union[float, str]] = None
+    availability: Optional[Percent] = None
     freshness: Optional[FreshnessSpec] = None
     completeness: Optional[CompletenessSpec] = None
     quality_checks: List[SqlCheckSpec] = []
-
-    _p = field_validator("availability")(lambda v: parse_percent(v))
 
 
 class AlertSpec(Strict):
@@ -277,8 +258,6 @@ class DataProductFile(Strict):
     inputs: Inputs = []
     tags: List[str] = []
 
-    _v = field_validator("version", mode="before")(_semver)
-
     def to_model(self, file: Path) -> m.DataProduct:
         schema, sla = self.schema_, self.sla
         freshness = sla.freshness or FreshnessSpec()
@@ -303,7 +282,7 @@ class DataProductFile(Strict):
             retention=m.Retention(**self.retention.model_dump()) if self.retention else None,
             security=m.Security(**self.security.model_dump()),
             outputs=[port],
-            inputs=_inputs(_input_dicts(self.inputs)),
+            inputs=_inputs(self.inputs),
             sla=m.Sla(
                 availability_pct=sla.availability,
                 freshness_hours=port.freshness_hours,
@@ -332,8 +311,6 @@ class ProductHeader(Strict):
     subdomain: Optional[str] = None
     tags: List[str] = []
 
-    _v = field_validator("version", mode="before")(_semver)
-
 
 class InterfaceSpec(Strict):
     name: str
@@ -352,28 +329,14 @@ class SchemaContractSpec(Strict):
     primary_key: List[str] = []
     fields: List[FieldSpec] = []
 
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version(cls, v: Any) -> Optional[str]:
-        return None if v is None else _semver(v)
-
 
 class ContractSlaSpec(Strict):
-    freshness: Optional[Union[str, float, Dict[str, Union[str, float]]]] = None
-    availability: Optional[Union[float, str]] = None
-    completeness: Optional[Union[float, str]] = None
-    accuracy: Optional[Union[float, str]] = None
+    freshness: Optional[Durations] = None
+    availability: Optional[Percent] = None
+    completeness: Optional[Percent] = None
+    accuracy: Optional[Percent] = None
     update_schedule: Optional[str] = None
-    volume_change_max: Optional[Union[float, str]] = None
-
-    _p = field_validator("availability", "completeness", "accuracy", "volume_change_max")(lambda v: parse_percent(v))
-
-    @field_validator("freshness")
-    @classmethod
-    def _freshness(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: parse_hours(x) for k, x in v.items()}
-        return parse_hours(v)
+    volume_change_max: Optional[Percent] = None
 
     def hours_for(self, interface: str) -> Optional[float]:
         """Freshness may be keyed by interface name or by a word of it (`profile` for `customer_profile`)."""
@@ -448,7 +411,7 @@ class ProductFile(Strict):
             retention=m.Retention(days=gov.retention_days, data_type=gov.data_type) if gov.retention_days else None,
             security=m.Security(encryption=gov.encryption, audit_logging=gov.audit_logging),
             outputs=ports,
-            inputs=_inputs(_input_dicts(self.inputs)),
+            inputs=_inputs(self.inputs),
             sla=m.Sla(
                 availability_pct=sla.availability,
                 freshness_hours=max(declared_hours) if declared_hours else None,

@@ -188,6 +188,11 @@ class DataProduct(Frozen):
     members: List[Member] = []
     properties: Dict[str, str] = {}
 
+    @property
+    def default_port(self) -> str:
+        """Where a check or SodaCL file that names no port belongs: the first port, or the product itself."""
+        return self.outputs[0].name if self.outputs else self.name
+
 
 class DomainTeam(Frozen):
     product_owner: Optional[str] = None

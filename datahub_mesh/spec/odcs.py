@@ -6,7 +6,6 @@ schema object is one output port (one DataHub dataset). See the README for the f
 """
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union, cast
@@ -33,7 +32,7 @@ from datahub_mesh.spec.standards import (
     unmapped_notes,
     validated,
 )
-from datahub_mesh.spec.values import SEMVER, parse_percent
+from datahub_mesh.spec.values import HOURS_PER_UNIT, SEMVER, parse_percent
 from datahub_mesh.spec.yaml_reader import LineMap
 
 
@@ -94,9 +93,7 @@ OWNERSHIP_BY_ROLE = (("steward", "DATA_STEWARD"), ("business", "BUSINESS_OWNER")
 _PII_CLASSIFICATIONS = {"pii", "personal", "personal-data", "personal_data", "sensitive"}
 # customProperties the mesh model has a home for; any other goes to DataHub as a custom property
 GOVERNANCE_PROPERTIES = {"classification", "dataType", "encryption", "auditLogging", "piiCategory", "approved", "changelog"}
-_HOURS = {"s": 1 / 3600, "sec": 1 / 3600, "second": 1 / 3600, "m": 1 / 60, "min": 1 / 60, "minute": 1 / 60,
-          "h": 1.0, "hr": 1.0, "hour": 1.0, "d": 24.0, "day": 24.0, "w": 168.0, "week": 168.0,
-          "mo": 720.0, "month": 720.0, "y": 8760.0, "yr": 8760.0, "year": 8760.0}
+_HOURS = {**HOURS_PER_UNIT, "mo": 720.0, "month": 720.0, "y": 8760.0, "yr": 8760.0, "year": 8760.0}
 _SEVERITIES: Dict[str, m.Severity] = {
     "critical": "critical", "blocker": "critical", "error": "critical", "fatal": "critical",
     "high": "high", "major": "high", "warning": "warning", "warn": "warning", "minor": "warning",
@@ -128,10 +125,6 @@ def _text(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
     return str(value)
-
-
-def _identifier(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower() or "rule"
 
 
 class _Mapper:

@@ -1,12 +1,14 @@
-"""Parsers for the human-friendly values specs use: "99.9%", "1_hour", "2.1.0"."""
+"""Parsers for the human-friendly values specs use: "99.9%", "1_hour", "2.1.0", and the field types built on them."""
 
 import re
-from typing import Optional, Union
+from typing import Annotated, Any, Dict, Optional, Union
+
+from pydantic import AfterValidator, BeforeValidator
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _PERCENT = re.compile(r"^\s*(?:[<>]=?\s*)?(\d+(?:\.\d+)?)\s*%?\s*$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)[\s_]*(second|sec|s|minute|min|m|hour|hr|h|day|d|week|w)s?\s*$", re.I)
-_HOURS_PER_UNIT = {
+HOURS_PER_UNIT = {
     "second": 1 / 3600, "sec": 1 / 3600, "s": 1 / 3600,
     "minute": 1 / 60, "min": 1 / 60, "m": 1 / 60,
     "hour": 1.0, "hr": 1.0, "h": 1.0,
@@ -16,7 +18,7 @@ _HOURS_PER_UNIT = {
 REAL_TIME = {"real_time", "realtime", "real-time", "streaming"}
 
 
-def check_semver(value: str) -> str:
+def check_semver(value: Any) -> str:
     if not SEMVER.match(str(value)):
         raise ValueError(f"'{value}' is not a semantic version; expected MAJOR.MINOR.PATCH such as 2.1.0")
     return str(value)
@@ -52,4 +54,18 @@ def parse_hours(value: Union[str, int, float, None]) -> Optional[float]:
         raise ValueError(
             f"'{value}' is not a duration; expected a number of hours or text such as '15 minutes', '1_hour', 'real_time'"
         )
-    return float(match.group(1)) * _HOURS_PER_UNIT[match.group(2).lower()]
+    return float(match.group(1)) * HOURS_PER_UNIT[match.group(2).lower()]
+
+
+def parse_hours_by_name(value: Union[str, float, Dict[str, Union[str, float]], None]) -> Any:
+    """A duration, or durations keyed by name (`{orders: 1h, profile: 1d}`), in hours."""
+    if isinstance(value, dict):
+        return {name: parse_hours(hours) for name, hours in value.items()}
+    return parse_hours(value)
+
+
+# Field types: what a spec may write, validated and turned into the value the model keeps.
+SemVer = Annotated[str, BeforeValidator(check_semver)]
+Percent = Annotated[Union[float, str], AfterValidator(parse_percent)]  # -> float
+Duration = Annotated[str, AfterValidator(parse_hours)]  # -> hours
+Durations = Annotated[Union[str, float, Dict[str, Union[str, float]]], AfterValidator(parse_hours_by_name)]  # -> hours

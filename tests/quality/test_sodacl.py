@@ -11,7 +11,8 @@ ORDERS = TableSchema("orders", {"order_id": "varchar", "amount": "decimal(12,2)"
 
 def _check(kind, column=None, **params) -> ContractCheck:
     return ContractCheck(id=f"orders/{kind}" + (f"/{column}" if column else ""), product="p", port="orders",
-                         kind=kind, column=column, params=params, severity="high", description="d")
+                         kind=kind, columns=[column] if column else [], on_column=column is not None, params=params,
+                         severity="high", description="d")
 
 
 @pytest.mark.parametrize("hours, text", [(24, "24h"), (1.5, "1h30m"), (0.25, "15m"), (0, "1s"), (26.0, "26h")])

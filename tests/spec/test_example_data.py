@@ -67,7 +67,7 @@ def _duckdb_type(declared: str) -> str:
 
 def _sql(check, table: str) -> str:
     """A query counting the rows (or groups) that break the check; 0 means it passed."""
-    p, col = check.params, check.column or check.params.get("column_name")
+    p, col = check.params, check.column
     kind = check.kind
     if kind == "row_count":
         return f"SELECT CASE WHEN count(*) > 0 THEN 0 ELSE 1 END FROM {table}"
@@ -76,8 +76,8 @@ def _sql(check, table: str) -> str:
     if kind == "unique":
         return f"SELECT count({col}) - count(DISTINCT {col}) FROM {table}"
     if kind == "primary_key":
-        cols = ", ".join(p["columns"])
-        nulls = " OR ".join(f"{c} IS NULL" for c in p["columns"])
+        cols = ", ".join(check.columns)
+        nulls = " OR ".join(f"{c} IS NULL" for c in check.columns)
         return f"SELECT count(*) - count(DISTINCT ({cols})) + count(*) FILTER (WHERE {nulls}) FROM {table}"
     if kind == "min":
         return f"SELECT count(*) FROM {table} WHERE {col} < {p['value']}"
@@ -90,7 +90,7 @@ def _sql(check, table: str) -> str:
         regex = p["regex"].replace("'", "''")
         return f"SELECT count(*) FROM {table} WHERE NOT regexp_full_match({col}, '{regex}')"
     if kind == "completeness":
-        filled = " AND ".join(f"{c} IS NOT NULL" for c in p["columns"])
+        filled = " AND ".join(f"{c} IS NOT NULL" for c in check.columns)
         return f"SELECT CASE WHEN 100.0 * count(*) FILTER (WHERE {filled}) / count(*) >= {p['min_pct']} THEN 0 ELSE 1 END FROM {table}"
     if kind == "freshness":
         now = AS_OF + dt.timedelta(minutes=5)
