@@ -7,10 +7,10 @@ import pytest
 from datahub_mesh.emit import urns
 from datahub_mesh.policy.decision_log import read_events, verify_chain
 from datahub_mesh.policy.input import governance_data
-from datahub_mesh.policy.opa_stand_in import OpaStandIn
 from datahub_mesh.spec.loader import load_mesh
 from tests.e2e.harness import REPO
 from tests.catalog.typed import typed_properties
+from tests.opa_stand_in import OpaStandIn
 
 AR_PRODUCT = urns.product_urn("accounts_receivable")
 AR_PORT = "accounts_receivable"

@@ -13,7 +13,7 @@ from datahub_mesh.policy.engines import (
     load_engine,
     parse_opa_url,
 )
-from datahub_mesh.policy.opa_stand_in import OpaStandIn
+from tests.opa_stand_in import OpaStandIn
 
 TOKEN = "s3cret-token"
 
