@@ -7,6 +7,7 @@ import uuid
 import pytest
 import requests
 
+from datahub_mesh.config import PolicyConfig
 from datahub_mesh.policy.engines import (
     OpaServerEngine,
     PolicyEvaluationError,
@@ -73,8 +74,11 @@ def test_health(opa):
     assert opa.healthy() is True
 
 
-def test_load_engine_builds_the_opa_engine(stand_in, case):
-    engine = load_engine("opa", url=stand_in.url, token=TOKEN, timeout=0.5, retries=0)
+def test_load_engine_builds_the_opa_engine(stand_in, rego_dir, case):
+    settings = PolicyConfig(engine="opa", opa_url=stand_in.url, opa_token=TOKEN, rego_dir=str(rego_dir),
+                            timeout_seconds=0.5, retries=0)
+
+    engine = load_engine(settings)
 
     assert isinstance(engine, OpaServerEngine)
     assert engine.decide(case("allowed")[0]).allow is True
