@@ -205,12 +205,6 @@ def bundle_revision(policies: Sequence[Tuple[str, str]], data: Any) -> str:
     return digest.hexdigest()
 
 
-def is_engine_failure(error: BaseException) -> bool:
-    """regorus reports Rego errors as RuntimeError, and a Rust panic as pyo3's
-    PanicException, which derives from BaseException only (and cannot be imported)."""
-    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
-
-
 def engine_error_text(error: BaseException) -> str:
     """regorus appends a Rust stack trace when RUST_BACKTRACE is set; keep only the message."""
     return str(error).split("Stack backtrace:")[0].strip()
@@ -676,9 +670,6 @@ class OpaServerEngine(PolicyEngine):
                 raise
             finally:
                 connection.close()
-
-    def healthy(self) -> bool:
-        return bool(self._client.check_health())
 
     def close(self) -> None:
         self._client.close_connection()

@@ -14,7 +14,6 @@ from datahub_mesh.policy.input import decision_summary
 @dataclass
 class Verdict:
     publish: bool
-    evaluated: bool
     deny: List[Dict[str, str]] = field(default_factory=list)
     warn: List[Dict[str, str]] = field(default_factory=list)
     outcomes: Dict[str, str] = field(default_factory=dict)
@@ -33,7 +32,7 @@ class Verdict:
         return out
 
 
-NOT_EVALUATED = Verdict(publish=True, evaluated=False)
+NOT_EVALUATED = Verdict(publish=True)
 
 
 class PolicyGate:
@@ -58,12 +57,11 @@ class PolicyGate:
         except PolicyEvaluationError as e:
             error = self._redacted(str(e))
             decision_id = self._log_error(document, error)
-            return Verdict(publish=False, evaluated=True, error=error, decision_id=decision_id, engine=self.engine.name)
+            return Verdict(publish=False, error=error, decision_id=decision_id, engine=self.engine.name)
         decision_id = self._log(document, decision)
         enforce = self.config.mode == "enforce"
         return Verdict(
             publish=decision.allow or not enforce,
-            evaluated=True,
             deny=decision.deny,
             warn=decision.warn,
             outcomes=decision_summary(decision.deny, decision.warn, decision.policies),
@@ -88,5 +86,4 @@ class PolicyGate:
         return self.log.log_error(document, error, revision=getattr(self.engine, "bundle_revision", None))
 
     def close(self) -> None:
-        if self.log is not None:
-            self.log.close()
+        self.engine.close()

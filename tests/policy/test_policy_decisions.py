@@ -18,6 +18,7 @@ from datahub_mesh.policy.engines import (
     decision_from_result,
     load_engine,
 )
+from datahub_mesh.policy.gate import PolicyGate
 
 CASE_NAMES = sorted(p.stem for p in (Path(__file__).parent / "fixtures" / "cases").glob("*.json"))
 AREAS = ["classification", "domain", "evolution", "ownership", "pii", "quality", "retention", "schema"]
@@ -250,3 +251,13 @@ def test_load_engine_refuses_incomplete_settings(settings, complaint):
 def test_an_unknown_engine_is_refused_with_the_settings():
     with pytest.raises(pydantic.ValidationError, match="'embedded' or 'opa'"):
         PolicyConfig(engine="wasm")
+
+
+def test_closing_the_gate_closes_its_engine(governance, rego_dir, base_input):
+    gate = PolicyGate(PolicyConfig(rego_dir=str(rego_dir), decision_log=None), governance)
+    assert gate.decide(base_input).publish
+
+    gate.close()
+
+    with pytest.raises(PolicyEvaluationError, match="closed"):
+        gate.engine.decide(base_input)

@@ -70,10 +70,6 @@ def test_queries_the_decision_rule(opa, stand_in, case):
     assert stand_in.requests[-1].split("?")[0] == "/v1/data/mesh/main/decision"
 
 
-def test_health(opa):
-    assert opa.healthy() is True
-
-
 def test_load_engine_builds_the_opa_engine(stand_in, rego_dir, case):
     settings = PolicyConfig(engine="opa", opa_url=stand_in.url, opa_token=TOKEN, rego_dir=str(rego_dir),
                             timeout_seconds=0.5, retries=0)
