@@ -69,7 +69,6 @@ def work_decisions(mesh_dir: Path, state: Path) -> dict:
         writer.log_decision(document, decision)
         log_seconds += time.perf_counter() - before
     with_log = time.perf_counter()
-    writer.close()
     engine.close()
     input_bytes = sum(len(json.dumps(d)) for d in documents)
     return {
