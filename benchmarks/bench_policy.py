@@ -71,8 +71,10 @@ def work_decisions(mesh_dir: Path, state: Path) -> dict:
         before = time.perf_counter()
         writer.log_decision(document, decision)
         log_seconds += time.perf_counter() - before
+    before = time.perf_counter()
+    writer.sync()  # on disk, as at the end of a run
+    log_seconds += time.perf_counter() - before
     with_log = time.perf_counter()
-    writer.close()
     engine.close()
     input_bytes = sum(len(json.dumps(d)) for d in documents)
     return {

@@ -82,15 +82,6 @@ class SpecLines:
         line = self.name_line(file, name)
         return line, ("product.name" if _is_product_format(file) else "name") if line else ""
 
-    def input_line(self, file: Path, product: str) -> Optional[int]:
-        data, lines = self._read(file)
-        inputs = data.get("inputs") if isinstance(data, dict) else None
-        for i, item in enumerate(inputs if isinstance(inputs, list) else []):
-            name = item.get("product") if isinstance(item, dict) else item
-            if name == product:
-                return lines.get(("inputs", i))
-        return self.name_line(file)
-
     def declared_name(self, file: Path) -> Optional[str]:
         data, _ = self._read(file)
         if not isinstance(data, dict):

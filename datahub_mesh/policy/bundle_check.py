@@ -360,29 +360,6 @@ def _cycles(graph: Mapping[int, Set[int]]) -> List[List[int]]:
     return found
 
 
-def parse_bundle(files: Sequence[Tuple[str, str]]) -> Tuple[Optional["_Bundle"], List[BundleProblem]]:
-    import regorus
-
-    engine = regorus.Engine()
-    problems = []
-    for name, source in files:
-        try:
-            engine.add_policy(name, source)
-        except Exception as error:
-            problems.append(BundleProblem(name, 0, "syntax", str(error).split("Stack backtrace:")[0].strip()))
-    if problems:
-        return None, problems
-    return _Bundle(json.loads(engine.get_ast_as_json())), []
-
-
-def check_bundle(files: Sequence[Tuple[str, str]]) -> List[BundleProblem]:
-    """Every problem of the bundle (file name relative to the rego directory, source)."""
-    bundle, problems = parse_bundle(files)
-    if bundle is None:
-        return problems
-    return bundle.package_problems() + bundle.conflict_problems() + bundle.recursion_problems()
-
-
 # ---------------------------------------------------------------------------
 # the check in a process of its own: regorus's parser can take exponential time (a few dozen nested
 # brackets hold it for minutes) or crash, and a domain's file must not hold or stop the run
@@ -420,9 +397,10 @@ def main() -> None:
 
 def check_bundle_isolated(files: Sequence[Tuple[str, str]], timeout_seconds: float = 10.0,
                           memory_mb: int = 1024) -> Tuple[List[BundleProblem], Dict[str, Set[str]]]:
-    """check_bundle in a worker process with a deadline per file and a memory limit. A file that
-    holds or crashes the parser is reported as a problem of its own, and the rest is checked again
-    without it. Returns the problems and the rule names each domain's custom files define."""
+    """Every problem of the bundle ((file name relative to the rego directory, source) pairs), found in a
+    worker process with a deadline per file and a memory limit. A file that holds or crashes the parser is
+    reported as a problem of its own, and the rest is checked again without it. Returns the problems and
+    the rule names each domain's custom files define."""
     from datahub_mesh.policy.worker import EngineWorker, WorkerFailure
 
     remaining = list(files)

@@ -5,7 +5,8 @@ timestamp, labels, bundles, metrics, requested_by, and erased/masked when
 sensitive input was removed or replaced), so the usual OPA tooling can read
 them. Each event also carries ``previous_hash`` and ``hash``, chaining every
 line to the one before it: editing, inserting or deleting a line (other than
-the last ones) breaks the chain, which :func:`verify_chain` reports.
+the last ones) breaks the chain, which ``datahub-mesh audit`` reports
+(datahub_mesh.audit.integrity).
 
 One writer per file: two processes appending to the same file would interleave
 their chains.
@@ -255,9 +256,6 @@ class DecisionLogWriter:
             if self._unsynced:
                 self._fsync()
 
-    def close(self) -> None:
-        """Nothing stays open between writes; kept so the writer can be closed like a file."""
-
     def _event(
         self,
         input: Mapping[str, Any],
@@ -434,28 +432,3 @@ def write_atomically(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def read_events(path: Path) -> List[Dict[str, Any]]:
-    """Every event of the log, in order; a line that is not JSON raises DecisionLogError."""
-    events = []
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                events.append(json.loads(line))
-            except ValueError as error:
-                raise DecisionLogError(f"line {number} of {path} is not a JSON event") from error
-    return events
-
-
-def verify_chain(events: Sequence[Mapping[str, Any]]) -> Optional[int]:
-    """Index of the first event whose hash or link is wrong, or None when the chain holds."""
-    expected_previous = GENESIS_HASH
-    for index, event in enumerate(events):
-        actual = event_hash(event)
-        if event.get("hash") != actual or event.get("previous_hash") != expected_previous:
-            return index
-        expected_previous = actual
-    return None

@@ -23,8 +23,11 @@ import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote, urlsplit
+
+if TYPE_CHECKING:
+    from datahub_mesh.config import PolicyConfig
 
 DECISION_PACKAGE = "mesh.main"
 DECISION_RULE = "decision"
@@ -205,12 +208,6 @@ def bundle_revision(policies: Sequence[Tuple[str, str]], data: Any) -> str:
             digest.update(encoded)
     digest.update(canonical_json(data).encode("utf-8"))
     return digest.hexdigest()
-
-
-def is_engine_failure(error: BaseException) -> bool:
-    """regorus reports Rego errors as RuntimeError, and a Rust panic as pyo3's
-    PanicException, which derives from BaseException only (and cannot be imported)."""
-    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
 
 
 def engine_error_text(error: BaseException) -> str:
@@ -679,9 +676,6 @@ class OpaServerEngine(PolicyEngine):
             finally:
                 connection.close()
 
-    def healthy(self) -> bool:
-        return bool(self._client.check_health())
-
     def close(self) -> None:
         self._client.close_connection()
 
@@ -702,41 +696,18 @@ def _error_code(payload: bytes) -> str:
     return f" ({code})" if isinstance(code, str) and SAFE_ERROR_CODE.match(code) else ""
 
 
-def load_engine(
-    kind: Any,
-    data: Optional[Mapping[str, Any]] = None,
-    *,
-    rego_dir: Optional[Path] = None,
-    url: Optional[str] = None,
-    token: Optional[str] = None,
-    timeout: float = 1.5,
-    retries: int = 2,
-    engine_timeout: float = DEFAULT_DECISION_TIMEOUT,
-    memory_mb: int = DEFAULT_MEMORY_MB,
-) -> PolicyEngine:
-    """Build the engine named by kind: "embedded" (needs rego_dir and data) or "opa" (needs url).
-
-    kind may also be the plugin's policy settings (an object with engine, rego_dir,
-    opa_url, opa_token, timeout_seconds and retries), which then give all of these.
-    """
-    if not isinstance(kind, str):
-        settings = kind
-        kind = getattr(settings, "engine", None)
-        rego_dir = getattr(settings, "rego_dir", rego_dir)
-        url = getattr(settings, "opa_url", url)
-        token = getattr(settings, "opa_token", token)
-        token = token.get_secret_value() if hasattr(token, "get_secret_value") else token
-        timeout = getattr(settings, "timeout_seconds", timeout)
-        retries = getattr(settings, "retries", retries)
-        engine_timeout = getattr(settings, "engine_timeout_seconds", engine_timeout)
-        memory_mb = getattr(settings, "engine_memory_mb", memory_mb)
-    if kind == "embedded":
-        if rego_dir is None:
+def load_engine(policy: "PolicyConfig", data: Optional[Mapping[str, Any]] = None) -> PolicyEngine:
+    """Build the engine the plugin's policy settings name: "embedded" (evaluates rego_dir with data)
+    or "opa" (asks the server at opa_url)."""
+    if policy.engine == "embedded":
+        if not policy.rego_dir:
             raise PolicyEvaluationError("the embedded policy engine needs rego_dir: the directory of the .rego policies")
-        return EmbeddedEngine(Path(rego_dir), data or {}, timeout_seconds=engine_timeout, memory_mb=memory_mb)
-    if kind == "opa":
-        if not url:
+        return EmbeddedEngine(Path(policy.rego_dir), data or {}, timeout_seconds=policy.engine_timeout_seconds,
+                              memory_mb=policy.engine_memory_mb)
+    if policy.engine == "opa":
+        if not policy.opa_url:
             raise PolicyEvaluationError("the opa policy engine needs url: the OPA server, for example http://localhost:8181")
-        return OpaServerEngine(url, token=token, timeout=timeout, retries=retries,
-                               rego_dir=Path(rego_dir) if rego_dir is not None else None)
-    raise PolicyEvaluationError(f"unknown policy engine {kind!r}: use 'embedded' or 'opa'")
+        token = policy.opa_token.get_secret_value() if policy.opa_token is not None else None
+        return OpaServerEngine(policy.opa_url, token=token, timeout=policy.timeout_seconds, retries=policy.retries,
+                               rego_dir=Path(policy.rego_dir))
+    raise PolicyEvaluationError(f"unknown policy engine {policy.engine!r}: use 'embedded' or 'opa'")

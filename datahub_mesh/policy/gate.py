@@ -88,4 +88,4 @@ class PolicyGate:
     def close(self) -> None:
         if self.log is not None:
             self.log.sync()
-            self.log.close()
+        self.engine.close()

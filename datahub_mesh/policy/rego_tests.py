@@ -7,6 +7,9 @@ reported as skipped. As in OPA, several rules sharing one test name are run as
 separate tests, the later ones named ``test_x#01``, ``test_x#02``...
 
     datahub-mesh test-policies rego/
+
+The engine is a parameter of :func:`run_rego_tests`, so that the same tests, found and
+judged the same way, can be run on another Rego engine and the outcomes compared.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import argparse
 import json
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
+from typing import Any, Callable, ContextManager, Dict, Iterator, List, Mapping, Optional, Sequence, TextIO, Tuple
 
-from datahub_mesh.policy.engines import data_ref, engine_error_text
+from datahub_mesh.policy.engines import UNDEFINED, data_ref, engine_error_text
 
 TEST_PREFIX = "test_"
 SKIP_PREFIX = "todo_test_"
@@ -64,6 +68,13 @@ class RegoTestResult:
 
 class RegoLoadError(RuntimeError):
     pass
+
+
+RegoFiles = Sequence[Tuple[str, str]]
+Query = Callable[[str], Any]
+"""Evaluates a reference such as data.mesh.pii_test.test_x: its value, or UNDEFINED; raises when evaluation fails."""
+QueryEngine = Callable[[RegoFiles], ContextManager[Query]]
+"""Loads the (file name, source) pairs into a Rego engine and yields its Query."""
 
 
 # ---------------------------------------------------------------------------
@@ -141,7 +152,7 @@ def _rego_files(rego_dir: Path) -> List[Tuple[str, str]]:
     return [(p.relative_to(rego_dir).as_posix(), p.read_text(encoding="utf-8")) for p in paths]
 
 
-def _new_engine(files: Sequence[Tuple[str, str]], data: Optional[Mapping[str, Any]]) -> Any:
+def _new_engine(files: RegoFiles) -> Any:
     import regorus
 
     engine = regorus.Engine()
@@ -150,9 +161,19 @@ def _new_engine(files: Sequence[Tuple[str, str]], data: Optional[Mapping[str, An
             engine.add_policy(name, source)
         except Exception as error:
             raise RegoLoadError(f"{name}: {engine_error_text(error)}") from error
-    if data:
-        engine.add_data_json(json.dumps(data))
     return engine
+
+
+@contextmanager
+def embedded_query(files: RegoFiles) -> Iterator[Query]:
+    """The Query of the embedded engine (regorus)."""
+    engine = _new_engine(files)
+
+    def query(reference: str) -> Any:
+        rows = engine.eval_query(reference).get("result") or []
+        return rows[0]["expressions"][0]["value"] if rows else UNDEFINED
+
+    yield query
 
 
 def _with_duplicates_renamed(
@@ -173,20 +194,19 @@ def _with_duplicates_renamed(
     return renamed
 
 
-def _run_one(engine: Any, test: RegoTest) -> RegoTestResult:
+def _run_one(query: Query, test: RegoTest) -> RegoTestResult:
     if test.rule.startswith(SKIP_PREFIX):
         return RegoTestResult(test, "SKIPPED")
     if not test.supported:
         return RegoTestResult(test, "ERROR", 0, "tests with a reference head (test_x[case]) are not supported here: run opa test")
     started = time.perf_counter_ns()
     try:
-        rows = engine.eval_query(test.query).get("result") or []
+        value = query(test.query)
     except Exception as error:
         return RegoTestResult(test, "ERROR", time.perf_counter_ns() - started, engine_error_text(error))
     elapsed = time.perf_counter_ns() - started
-    if not rows:
+    if value is UNDEFINED:
         return RegoTestResult(test, "FAIL", elapsed, "undefined")
-    value = rows[0]["expressions"][0]["value"]
     if value is True:
         return RegoTestResult(test, "PASS", elapsed)
     return RegoTestResult(test, "FAIL", elapsed, f"evaluated to {value!r}")
@@ -207,17 +227,18 @@ def load_test_suite(rego_dir: Path) -> Tuple[List[Tuple[str, str]], List[RegoTes
     if problems:
         # OPA refuses such a bundle before running any test; so does this runner
         raise RegoLoadError("; ".join(p.describe(rego_dir) for p in problems))
-    found = discover_tests(json.loads(_new_engine(files, None).get_ast_as_json()))
+    found = discover_tests(json.loads(_new_engine(files).get_ast_as_json()))
     if any(span for _, span in found):
         files = _with_duplicates_renamed(files, found)
     return files, [test for test, _ in found]
 
 
-def run_rego_tests(rego_dir: Path, data: Optional[Mapping[str, Any]] = None) -> List[RegoTestResult]:
-    """Run every test rule under rego_dir; raises RegoLoadError when a file does not compile."""
+def run_rego_tests(rego_dir: Path, engine: QueryEngine = embedded_query) -> List[RegoTestResult]:
+    """Run every test rule under rego_dir on engine (the embedded one unless told); raises RegoLoadError
+    when a file does not compile."""
     files, tests = load_test_suite(Path(rego_dir))
-    engine = _new_engine(files, data)
-    return [_run_one(engine, test) for test in tests]
+    with engine(files) as query:
+        return [_run_one(query, test) for test in tests]
 
 
 # ---------------------------------------------------------------------------

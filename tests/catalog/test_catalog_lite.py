@@ -5,8 +5,8 @@ import json
 import pytest
 
 from datahub_mesh.emit import urns
-from datahub_mesh.policy.decision_log import read_events
 from tests.catalog.conftest import latest_contents
+from tests.decision_logs import read_events
 
 SALES = "sales_orders_analytical"  # published with policy warnings
 C360 = "customer-360"  # two datasets, PII

@@ -6,12 +6,12 @@ import subprocess
 import sys
 
 from datahub_mesh.cli import main as cli_main
-from datahub_mesh.policy.decision_log import read_events
 from datahub_mesh.policy.input import governance_data
-from datahub_mesh.policy.opa_stand_in import OpaStandIn
 from datahub_mesh.spec.loader import load_mesh
 from tests.check.assertions import assert_formats_agree, junit_cases
 from tests.check.helpers import CUSTOMERS, GL, REPO, Checked
+from tests.decision_logs import read_events
+from tests.opa_stand_in import OpaStandIn
 
 CUSTOMER_READERS = {"accounts_receivable", "revenue_metrics", "customer-360"}
 

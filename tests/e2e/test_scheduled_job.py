@@ -14,10 +14,10 @@ from datahub.configuration.config_loader import load_config_file
 
 from datahub_mesh.config import DataHubMeshSourceConfig
 from datahub_mesh.policy.input import governance_data
-from datahub_mesh.policy.opa_stand_in import OpaStandIn
 from datahub_mesh.preflight import check_recipe
 from datahub_mesh.spec.loader import load_mesh
 from tests.e2e.cli import REPO, datahub_ingest
+from tests.opa_stand_in import OpaStandIn
 
 WORKFLOWS = {
     "scheduled-ingest.yml": "recipes/mesh-server.yml",

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from datahub_mesh.policy.input import governance_data
-from datahub_mesh.policy.opa_stand_in import OpaStandIn
 from datahub_mesh.spec.loader import load_mesh
 from tests.e2e.cli import REPO, datahub_ingest
+from tests.opa_stand_in import OpaStandIn
 
 
 def _everything_written(root):

@@ -7,15 +7,11 @@ import uuid
 
 import pytest
 
-from datahub_mesh.policy.decision_log import (
-    GENESIS_HASH,
-    DecisionLogError,
-    DecisionLogWriter,
-    event_hash,
-    read_events,
-    verify_chain,
-)
+from datahub_mesh.audit.events import read_log
+from datahub_mesh.audit.integrity import UNREADABLE, chain_report
+from datahub_mesh.policy.decision_log import GENESIS_HASH, DecisionLogWriter, event_hash
 from datahub_mesh.policy.engines import PolicyDecision, Violation
+from tests.decision_logs import chain_breaks_in, read_events
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -128,7 +124,7 @@ def test_each_event_links_to_the_one_before(log_path, base_input):
     second = writer.write(decision(False), base_input)
 
     assert second["previous_hash"] == first["hash"]
-    assert verify_chain(read_events(log_path)) is None
+    assert chain_breaks_in(read_events(log_path)) == []
 
 
 def test_a_new_writer_continues_the_chain_of_an_existing_file(log_path, base_input):
@@ -139,7 +135,7 @@ def test_a_new_writer_continues_the_chain_of_an_existing_file(log_path, base_inp
     events = read_events(log_path)
     assert len(events) == 3
     assert last["previous_hash"] == events[1]["hash"]
-    assert verify_chain(events) is None
+    assert chain_breaks_in(events) == []
 
 
 def test_a_modified_line_is_detected(log_path, base_input):
@@ -152,7 +148,7 @@ def test_a_modified_line_is_detected(log_path, base_input):
     lines[1] = json.dumps(tampered)
     log_path.write_text("\n".join(lines) + "\n")
 
-    assert verify_chain(read_events(log_path)) == 1
+    assert chain_breaks_in(read_events(log_path))[0].line == 2
 
 
 def test_a_line_with_a_recomputed_hash_still_breaks_the_next_link(log_path, base_input):
@@ -163,7 +159,7 @@ def test_a_line_with_a_recomputed_hash_still_breaks_the_next_link(log_path, base
     events[1]["result"]["allow"] = True
     events[1]["hash"] = event_hash(events[1])
 
-    assert verify_chain(events) == 2
+    assert chain_breaks_in(events)[0].line == 3
 
 
 def test_a_deleted_line_is_detected(log_path, base_input):
@@ -172,8 +168,8 @@ def test_a_deleted_line_is_detected(log_path, base_input):
         writer.write(decision(allow), base_input)
     events = read_events(log_path)
 
-    assert verify_chain([events[0], events[2]]) == 1
-    assert verify_chain(events[1:]) == 0
+    assert chain_breaks_in([events[0], events[2]])[0].line == 2
+    assert chain_breaks_in(events[1:])[0].line == 1
 
 
 def test_a_line_that_is_not_json_is_reported(log_path, base_input):
@@ -181,13 +177,13 @@ def test_a_line_that_is_not_json_is_reported(log_path, base_input):
     with log_path.open("a") as handle:
         handle.write("not json\n")
 
-    with pytest.raises(DecisionLogError, match="line 2"):
-        read_events(log_path)
+    first_break = chain_report(read_log(log_path))["first_break"]
+    assert (first_break["line"], first_break["kind"]) == (2, UNREADABLE)
     # the next writer sets the damaged last line aside, records that, and goes on
     DecisionLogWriter(log_path).write(decision(), base_input)
     events = read_events(log_path)
     assert [e["path"] for e in events][1:] == ["datahub_mesh/decision_log_repair", "mesh/main/decision"]
-    assert verify_chain(events) is None
+    assert chain_breaks_in(events) == []
     aside = log_path.parent / events[1]["repair"]["set_aside"]
     assert aside.read_bytes() == b"not json\n"
 
@@ -200,7 +196,7 @@ def test_input_dates_are_logged_as_iso_strings_and_keep_the_chain(log_path, base
 
     (event,) = read_events(log_path)
     assert event["input"]["product"]["changelog"][0]["date"] == "2024-01-15T10:30:00+00:00"
-    assert verify_chain([event]) is None
+    assert chain_breaks_in([event]) == []
 
 
 def test_logs_real_engine_decisions(log_path, engine, case):
@@ -213,7 +209,7 @@ def test_logs_real_engine_decisions(log_path, engine, case):
     assert [e["result"]["allow"] for e in events] == [True, False, True]
     assert {e["bundles"]["mesh"]["revision"] for e in events} == {engine.bundle_revision}
     assert all(e["metrics"]["timer_rego_query_eval_ns"] > 0 for e in events)
-    assert verify_chain(events) is None
+    assert chain_breaks_in(events) == []
 
 
 def test_a_failed_evaluation_is_logged_as_an_error_event(log_path, base_input):
@@ -228,8 +224,7 @@ def test_a_failed_evaluation_is_logged_as_an_error_event(log_path, base_input):
     assert "result" not in second
     assert second["bundles"] == {"mesh": {"revision": "rev-1"}}
     assert second["masked"] == ["/input/product/owner/contact"]
-    assert verify_chain([first, second]) is None
-    writer.close()
+    assert chain_breaks_in([first, second]) == []
 
 
 def test_log_decision_returns_the_decision_id(log_path, base_input):

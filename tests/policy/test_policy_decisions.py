@@ -4,10 +4,11 @@ import datetime as dt
 import json
 import threading
 from pathlib import Path
-from types import SimpleNamespace
 
+import pydantic
 import pytest
 
+from datahub_mesh.config import PolicyConfig
 from datahub_mesh.policy.engines import (
     DECISION_QUERY,
     EmbeddedEngine,
@@ -17,6 +18,7 @@ from datahub_mesh.policy.engines import (
     decision_from_result,
     load_engine,
 )
+from datahub_mesh.policy.gate import PolicyGate
 
 CASE_NAMES = sorted(p.stem for p in (Path(__file__).parent / "fixtures" / "cases").glob("*.json"))
 AREAS = ["classification", "domain", "evolution", "ownership", "pii", "quality", "retention", "schema"]
@@ -214,15 +216,14 @@ def test_decision_shape_is_checked(result, complaint):
 
 
 def test_load_engine_builds_the_embedded_engine(governance, rego_dir):
-    engine = load_engine("embedded", rego_dir=rego_dir, data=governance)
+    engine = load_engine(PolicyConfig(engine="embedded", rego_dir=str(rego_dir)), governance)
 
     assert isinstance(engine, EmbeddedEngine)
     assert isinstance(engine.decide(json.loads((Path(__file__).parent / "fixtures" / "base_input.json").read_text())), PolicyDecision)
 
 
 def test_load_engine_reads_the_plugin_policy_settings(governance, rego_dir):
-    settings = SimpleNamespace(engine="embedded", rego_dir=str(rego_dir), opa_url=None, opa_token=None,
-                               timeout_seconds=1.5, retries=2)
+    settings = PolicyConfig(engine="embedded", rego_dir=str(rego_dir), timeout_seconds=1.5, retries=2)
 
     assert isinstance(load_engine(settings, governance), EmbeddedEngine)
 
@@ -236,13 +237,27 @@ def test_violations_read_as_dicts_and_as_attributes(engine, case):
 
 
 @pytest.mark.parametrize(
-    "kind, kwargs, complaint",
+    "settings, complaint",
     [
-        ("embedded", {}, "needs rego_dir"),
-        ("opa", {}, "needs url"),
-        ("wasm", {}, "unknown policy engine"),
+        ({"engine": "embedded", "rego_dir": ""}, "needs rego_dir"),
+        ({"engine": "opa"}, "needs url"),
     ],
 )
-def test_load_engine_refuses_incomplete_settings(kind, kwargs, complaint):
+def test_load_engine_refuses_incomplete_settings(settings, complaint):
     with pytest.raises(PolicyEvaluationError, match=complaint):
-        load_engine(kind, **kwargs)
+        load_engine(PolicyConfig(**settings))
+
+
+def test_an_unknown_engine_is_refused_with_the_settings():
+    with pytest.raises(pydantic.ValidationError, match="'embedded' or 'opa'"):
+        PolicyConfig(engine="wasm")
+
+
+def test_closing_the_gate_closes_its_engine(governance, rego_dir, base_input):
+    gate = PolicyGate(PolicyConfig(rego_dir=str(rego_dir), decision_log=None), governance)
+    assert gate.decide(base_input).publish
+
+    gate.close()
+
+    with pytest.raises(PolicyEvaluationError, match="closed"):
+        gate.engine.decide(base_input)

@@ -7,13 +7,14 @@ import uuid
 import pytest
 import requests
 
+from datahub_mesh.config import PolicyConfig
 from datahub_mesh.policy.engines import (
     OpaServerEngine,
     PolicyEvaluationError,
     load_engine,
     parse_opa_url,
 )
-from datahub_mesh.policy.opa_stand_in import OpaStandIn
+from tests.opa_stand_in import OpaStandIn
 
 TOKEN = "s3cret-token"
 
@@ -69,12 +70,11 @@ def test_queries_the_decision_rule(opa, stand_in, case):
     assert stand_in.requests[-1].split("?")[0] == "/v1/data/mesh/main/decision"
 
 
-def test_health(opa):
-    assert opa.healthy() is True
+def test_load_engine_builds_the_opa_engine(stand_in, rego_dir, case):
+    settings = PolicyConfig(engine="opa", opa_url=stand_in.url, opa_token=TOKEN, rego_dir=str(rego_dir),
+                            timeout_seconds=0.5, retries=0)
 
-
-def test_load_engine_builds_the_opa_engine(stand_in, case):
-    engine = load_engine("opa", url=stand_in.url, token=TOKEN, timeout=0.5, retries=0)
+    engine = load_engine(settings)
 
     assert isinstance(engine, OpaServerEngine)
     assert engine.decide(case("allowed")[0]).allow is True

@@ -6,12 +6,13 @@ Real OPA comes from opa-golib-python-bindings, a test-only dependency.
 
 import copy
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from datahub_mesh.policy.engines import EmbeddedEngine, canonical_json, policy_files
-from datahub_mesh.policy.rego_tests import load_test_suite, run_rego_tests
+from datahub_mesh.policy.engines import UNDEFINED, EmbeddedEngine, canonical_json, policy_files
+from datahub_mesh.policy.rego_tests import run_rego_tests
 
 opa_bindings = pytest.importorskip("opa_bindings")
 
@@ -19,14 +20,31 @@ CASES = Path(__file__).parent / "fixtures" / "cases"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.json"))
 
 
+def real_opa(files, data=None):
+    """OPA's Go engine loaded with files ((name, source) pairs) and data."""
+    engine = opa_bindings.OpaEngine()
+    for name, source in files:
+        engine.add_policy(name, source)
+    if data is not None:
+        engine.add_data(data)
+    return engine
+
+
+@contextmanager
+def real_opa_query(files):
+    """rego_tests' Query on real OPA."""
+    with real_opa(files) as engine:
+        def query(reference):
+            rows = engine.eval_query(f"x := {reference}")
+            return rows[0]["x"] if rows else UNDEFINED
+
+        yield query
+
+
 @pytest.fixture(scope="module")
 def opa(rego_dir, governance):
-    engine = opa_bindings.OpaEngine()
-    for name, source in policy_files(rego_dir):
-        engine.add_policy(name, source)
-    engine.add_data(governance)
-    yield engine
-    engine.close()
+    with real_opa(policy_files(rego_dir), governance) as engine:
+        yield engine
 
 
 def opa_decision(opa, document):
@@ -139,21 +157,29 @@ def test_numbers_and_odd_values_print_the_same(engine, opa, base_input, value):
 
 
 def test_every_rego_test_passes_under_real_opa(rego_dir):
-    files, tests = load_test_suite(rego_dir)
-    engine = opa_bindings.OpaEngine()
-    for name, source in files:
-        engine.add_policy(name, source)
+    on_opa = run_rego_tests(rego_dir, engine=real_opa_query)
+    embedded = run_rego_tests(rego_dir)
 
-    outcomes = {}
-    for test in tests:
-        if test.rule.startswith("todo_test_"):
-            continue
-        rows = engine.eval_query(f"x := {test.query}")
-        outcomes[test.full_name] = bool(rows) and rows[0].get("x") is True
-    engine.close()
+    assert [f"{r.full_name}: {r.outcome} {r.detail}" for r in on_opa if r.outcome not in ("PASS", "SKIPPED")] == []
+    assert [(r.full_name, r.outcome) for r in on_opa] == [(r.full_name, r.outcome) for r in embedded]
+    assert len([r for r in on_opa if r.passed]) >= 80
 
-    assert [name for name, passed in outcomes.items() if not passed] == []
-    assert len(outcomes) == len([r for r in run_rego_tests(rego_dir) if r.outcome != "SKIPPED"])
+
+def test_a_failing_rego_test_fails_under_real_opa_too(rego_copy):
+    (rego_copy / "broken_test.rego").write_text(
+        "package mesh.broken_test\n\n"
+        "test_undefined if input.nothing\n\n"
+        "test_false := false\n\n"
+        "todo_test_later if false\n"
+    )
+    outcomes = {r.full_name: r.outcome for r in run_rego_tests(rego_copy, engine=real_opa_query)}
+
+    assert {name: outcome for name, outcome in outcomes.items() if "broken_test" in name} == {
+        "data.mesh.broken_test.test_undefined": "FAIL",
+        "data.mesh.broken_test.test_false": "FAIL",
+        "data.mesh.broken_test.todo_test_later": "SKIPPED",
+    }
+    assert outcomes == {r.full_name: r.outcome for r in run_rego_tests(rego_copy)}
 
 
 def test_custom_policy_with_non_text_messages_decides_the_same(rego_copy, governance, base_input):
@@ -162,16 +188,11 @@ def test_custom_policy_with_non_text_messages_decides_the_same(rego_copy, govern
         'deny contains {"b": [1, 2.5, null], "a": "x"} if true\n\n'
         "warn contains 42 if true\n"
     )
-    real = opa_bindings.OpaEngine()
-    for name, source in policy_files(rego_copy):
-        real.add_policy(name, source)
-    real.add_data(governance)
-
     embedded = EmbeddedEngine(rego_copy, governance).decide(base_input).raw_result
 
-    assert canonical_json(embedded) == canonical_json(opa_decision(real, base_input))
+    with real_opa(policy_files(rego_copy), governance) as real:
+        assert canonical_json(embedded) == canonical_json(opa_decision(real, base_input))
     assert {"policy": "custom.sales", "message": '{"a":"x","b":[1,2.5,null]}'} in embedded["deny"]
-    real.close()
 
 
 REFUSED = {
@@ -196,12 +217,8 @@ def test_what_real_opa_refuses_the_embedded_engine_refuses(rego_copy, governance
 
     file, source = REFUSED[name]
     (rego_copy / file).write_text(source)
-    real = opa_bindings.OpaEngine()
-    for policy, text in policy_files(rego_copy):
-        real.add_policy(policy, text)
-    with pytest.raises(Exception, match="rego_recursion_error|rego_type_error"):
+    with real_opa(policy_files(rego_copy)) as real, pytest.raises(Exception, match="rego_recursion_error|rego_type_error"):
         real.eval_query("x := data.mesh.main.decision")
-    real.close()
 
     finance = copy.deepcopy(base_input)
     finance["product"]["domain"] = "finance"

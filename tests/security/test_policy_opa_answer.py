@@ -9,8 +9,8 @@ import pytest
 
 from datahub_mesh.emit import urns
 from datahub_mesh.policy.engines import OpaServerEngine, PolicyEvaluationError
-from datahub_mesh.policy.opa_stand_in import OpaStandIn
 from tests.e2e.harness import REPO, Workspace
+from tests.opa_stand_in import OpaStandIn
 
 TOKEN = "tok-7f3a9c1e-secret"
 PRODUCTS = ["customers", "general_ledger", "campaign_performance", "feature_usage"]
