@@ -1,12 +1,12 @@
 # Two entry points for a fresh machine:
 #   make demo   set up, then run `datahub ingest -c recipes/mesh.yml` on the example mesh
-#   make test   set up, then run the whole test suite
+#   make test   set up, then run ruff and mypy, then the whole test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTHON ?= python3
 
-.PHONY: demo test setup setup-test system-test-deps clean
+.PHONY: demo test lint setup setup-test system-test-deps clean
 
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,11 @@ demo: setup
 	  $(VENV)/bin/datahub-mesh domains; \
 	  echo "exit status of datahub ingest: $$status (non-zero: some product was denied or invalid, see the report above)"
 
-test: setup-test
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: setup-test lint
 	$(PY) -m pytest -q tests
 
 clean:

@@ -47,6 +47,12 @@ setup(
             "jsonschema==4.26.0",
             "soda-core-postgres==3.5.6",
             "psycopg2-binary==2.9.13",
+            # lint and type checks, run by `make test` before the tests
+            "ruff==0.17.6",
+            "mypy==2.4.1",
+            "types-PyYAML==6.0.12.20261122",
+            "types-jsonschema==4.26.0.20261006",
+            "types-psycopg2==2.9.21.20261008",
         ],
     },
     entry_points={
