@@ -9,7 +9,7 @@ Unknown keys are refused (a typo must not silently drop a rule).
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,6 +22,11 @@ FORMAT_PATTERNS = {
     "email": r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$",
     "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
 }
+
+
+def _text_parsed_by(parse: Callable[[str], Optional[float]]) -> Callable[[Any], Any]:
+    """A before-validator: text such as '99.5%' or '24h' is parsed, any other value meets the field's own type."""
+    return lambda value: parse(value) if isinstance(value, str) else value
 
 
 class Strict(BaseModel):
@@ -341,7 +346,7 @@ class ContractSlaSpec(Strict):
     def hours_for(self, interface: str) -> Optional[float]:
         """Freshness may be keyed by interface name or by a word of it (`profile` for `customer_profile`)."""
         if not isinstance(self.freshness, dict):
-            return self.freshness  # type: ignore[return-value]
+            return self.freshness
         if interface in self.freshness:
             return self.freshness[interface]
         words = set(interface.replace("-", "_").split("_"))

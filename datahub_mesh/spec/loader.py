@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Type
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from datahub_mesh.spec import boundaries
 from datahub_mesh.spec import models as m
@@ -101,7 +102,7 @@ def to_product(file: Path, spec: Any, lines: LineMap) -> m.DataProduct:
         raise SpecError([SpecProblem(file, None, "", f"cannot read the spec: {e}")]) from None
 
 
-_NAMED_LISTS = {
+_NAMED_LISTS: Dict[Type[BaseModel], List[Tuple[str, ...]]] = {
     DataProductFile: [("schema", "fields")],
     ProductFile: [("interfaces",), ("contracts", "schema", "fields"), ("interfaces", "*", "fields")],
 }
@@ -373,7 +374,7 @@ def _line(lines: LineMap, path: tuple) -> Optional[int]:
     return lines.get(())
 
 
-def _problem_from_error(file: Path, lines: LineMap, model: Type[BaseModel], err: dict) -> SpecProblem:
+def _problem_from_error(file: Path, lines: LineMap, model: Type[BaseModel], err: ErrorDetails) -> SpecProblem:
     loc = _strip_union_tags(err["loc"])
     field = ".".join(str(p) for p in loc)
     if err["type"] == "extra_forbidden":

@@ -134,12 +134,12 @@ def _declared_keys(schema: Any, root: dict, seen: Optional[set] = None) -> set:
     return keys
 
 
-def _matches_pattern(key: str, schema: dict) -> bool:
-    return any(re.search(p, key) for p in schema.get("patternProperties", {}))
+def _matches_pattern(key: str, schema: Any) -> bool:
+    return isinstance(schema, dict) and any(re.search(p, key) for p in schema.get("patternProperties", {}))
 
 
 def _expected(error: ValidationError) -> str:
-    v = error.validator_value
+    v: Any = error.validator_value  # its type depends on the keyword
     texts = {
         "enum": lambda: f"expected one of {', '.join(map(str, v))}",
         "const": lambda: f"expected {v!r}",
