@@ -22,6 +22,7 @@ Two kinds of data source:
   connection is opened here, read-only and time-limited (see warehouse.py).
 """
 
+import datetime as dt
 import logging
 import os
 import re
@@ -103,7 +104,7 @@ def _sql_string(text: str) -> str:
 class DuckDBSource:
     """Every output port of the mesh as a view in one in-memory DuckDB connection."""
 
-    time_shift = None  # sample data read relative to now: see quality/sample_time.py
+    time_shift: Optional[dt.timedelta] = None  # sample data read relative to now: see quality/sample_time.py
 
     def __init__(self, mesh: Mesh, base_dir: Path, overrides: Dict[str, str]):
         self.mesh = mesh
@@ -186,11 +187,13 @@ class DuckDBSource:
             return Located(error=f"cannot read {self._shown(port.location)}: {e}")
         return Located(table=view)
 
-    def _shown(self, location: str) -> str:
+    def _shown(self, location: Optional[str]) -> str:
+        assert location is not None, "only ports that declare a location are read"
         rewritten = rewrite_location(location, self.overrides)
         return rewritten if rewritten == location else f"{rewritten} (from {location})"
 
     def _source_sql(self, port: OutputPort) -> str:
+        assert port.location is not None, "only ports that declare a location are read"
         location = rewrite_location(port.location, self.overrides)
         if location.startswith(DUCKDB_PREFIX):
             return self._duckdb_table_sql(port, location[len(DUCKDB_PREFIX):])

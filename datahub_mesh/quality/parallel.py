@@ -104,6 +104,8 @@ class ScanAhead:
 
     def _fill(self) -> None:
         # Twice the workers: the pool stays busy while the source works on the current product.
+        if self._job_for is None:
+            return
         while self._pool is not None and len(self._pending) < 2 * self.workers:
             product = next(self._upcoming, None)
             if product is None:
@@ -112,7 +114,8 @@ class ScanAhead:
                 job = self._job_for(product)
             except Exception:  # the product fails again, in its own turn, where it is reported
                 continue
-            self._pending[product.name] = (job, self._pool.submit(self.runner.run, product, *job))
+            checks, previous_row_counts = job
+            self._pending[product.name] = (job, self._pool.submit(self.runner.run, product, checks, previous_row_counts))
 
     def _masked(self, call: Callable[[], Any]) -> Any:
         """An unexpected error's text is reported by the source: the data source's secrets never are."""

@@ -5,14 +5,14 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, cast
 
 import yaml
 
 from datahub_mesh.checks import ContractCheck
 from datahub_mesh.quality.datasource import DataUnavailable, data_source_for
 from datahub_mesh.quality.duckdb_sandbox import confined_runner
-from datahub_mesh.quality.models import CheckResult, PortProfile, ProductQuality, QualityConfig
+from datahub_mesh.quality.models import CheckResult, Outcome, PortProfile, ProductQuality, QualityConfig
 from datahub_mesh.quality.reasons import contract_message
 from datahub_mesh.quality.scan import ScanFailed, ScanOutput, SodaOutcome, run_scan
 from datahub_mesh.quality import sodacl_files
@@ -20,7 +20,7 @@ from datahub_mesh.quality.sql_guard import cap_messages
 from datahub_mesh.quality.sodacl import (
     PART_SEPARATOR, PROFILE_PREFIX, VALUE_PART, CompiledCheck, TableSchema, compile_check, profile_checks, render,
 )
-from datahub_mesh.spec.models import DataProduct, Mesh
+from datahub_mesh.spec.models import DataProduct, Mesh, Severity
 
 SODACL_FILE_NAMES = ("checks.yml", "checks.yaml")
 SODACL_FILE_PATTERNS = ("*.sodacl.yml", "*.sodacl.yaml")
@@ -175,19 +175,21 @@ def _sodacl_candidates(product: DataProduct) -> List[Path]:
 
 def _contract_result(compiled: CompiledCheck, output: ScanOutput, profile: PortProfile) -> CheckResult:
     check = compiled.check
-    base = dict(check_id=check.id, severity=check.severity, definition=compiled.definition, row_count=profile.row_count)
+    base: Dict[str, Any] = dict(
+        check_id=check.id, severity=check.severity, definition=compiled.definition, row_count=profile.row_count
+    )
     if compiled.error:
         return CheckResult(outcome="error", message=compiled.error, **base)
     parts = {soda.part: output.outcomes.get(soda.name) for soda in compiled.soda_checks}
     deciding = [p for part, p in parts.items() if part != VALUE_PART]
-    unevaluated = [p.error for p in deciding if p is not None and p.outcome is None]
+    unevaluated = [p.error or output.scan_error() for p in deciding if p is not None and p.outcome is None]
     if None in deciding:
         unevaluated.append(output.scan_error())
     if unevaluated:
         return CheckResult(outcome="error", message="; ".join(dict.fromkeys(unevaluated)), **base)
-    failed = any(p.outcome in ("fail", "warn") for p in deciding)
+    failed = any(p is not None and p.outcome in ("fail", "warn") for p in deciding)
     value, failing_rows, measured = _MEASURES[check.kind](check, parts)
-    outcome = "fail" if failed else "pass"
+    outcome: Outcome = "fail" if failed else "pass"
     message = contract_message(check, value, measured, parts)
     return CheckResult(outcome=outcome, value=value, failing_rows=failing_rows, message=message, **base)
 
@@ -282,13 +284,16 @@ _MEASURES = {
 
 def _row_count_change(check: ContractCheck, compiled: CompiledCheck, profile: PortProfile,
                       previous: Optional[int]) -> CheckResult:
-    base = dict(check_id=check.id, severity=check.severity, definition=compiled.definition, row_count=profile.row_count)
+    base: Dict[str, Any] = dict(
+        check_id=check.id, severity=check.severity, definition=compiled.definition, row_count=profile.row_count
+    )
     current = profile.row_count
     if current is None:
         return CheckResult(outcome="error", message=f"the row count of {check.port} could not be measured", **base)
     if previous is None:
         return CheckResult(outcome="not_run", message=f"no previous row count for {check.port} to compare {current} rows with", **base)
     limit = check.params["max_change_pct"]
+    outcome: Outcome
     if previous == 0:
         outcome = "pass" if current == 0 else "fail"
         return CheckResult(outcome=outcome, message=f"row count went from 0 to {current}; expected {check.description}", **base)
@@ -344,14 +349,15 @@ def _sodacl_check(product: DataProduct, port: str, name: str, definition: str, c
     if seen[check_id] > 1:
         check_id = f"{check_id} ({seen[check_id]})"
     named = _NAMED_SEVERITY.match(name)
-    severity = (named.group(1) or named.group(2)).lower() if named else "high"
+    # the pattern admits only severity words
+    severity = cast(Severity, (named.group(1) or named.group(2)).lower()) if named else "high"
     params = {"definition": definition, **({"table": table} if table else {})}
     return ContractCheck(id=check_id, product=product.name, port=port, kind="sodacl", columns=[column] if column else [],
                          on_column=column is not None, params=params, severity=severity, description=name)
 
 
 def _sodacl_result(check: ContractCheck, outcome: SodaOutcome, profile: Optional[PortProfile]) -> CheckResult:
-    base = dict(check_id=check.id, definition=check.params["definition"],
+    base: Dict[str, Any] = dict(check_id=check.id, definition=check.params["definition"],
                 row_count=profile.row_count if profile else None)
     if outcome.outcome is None:
         return CheckResult(outcome="error", message=outcome.error or "", severity=check.severity, **base)
@@ -359,7 +365,8 @@ def _sodacl_result(check: ContractCheck, outcome: SodaOutcome, profile: Optional
     measured = f"value = {_shown(value)}" if value is not None else f"soda outcome {outcome.outcome}"
     if outcome.outcome == "warn":
         return CheckResult(outcome="fail", value=value, message=f"{measured} (warning)", severity="warning", **base)
-    return CheckResult(outcome=outcome.outcome, value=value, message=measured, severity=check.severity, **base)
+    passed: Outcome = "pass" if outcome.outcome == "pass" else "fail"  # "warn" is handled above
+    return CheckResult(outcome=passed, value=value, message=measured, severity=check.severity, **base)
 
 
 def _file_errors(files: List[Path], output: ScanOutput) -> List[Tuple[Path, str]]:

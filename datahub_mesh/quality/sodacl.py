@@ -365,7 +365,7 @@ def _accepts(declared: str, family: str, actual: str) -> bool:
 def _same_decimal(declared: str, actual: str) -> bool:
     wanted, found = _DECIMAL.match(declared), _DECIMAL.match(actual)
     # PostgreSQL's information_schema names the type `numeric` without its precision: nothing to compare.
-    if wanted.group(3) is None or found.group(3) is None:
+    if wanted is None or found is None or wanted.group(3) is None or found.group(3) is None:
         return True
     return (wanted.group(3), wanted.group(5) or "0") == (found.group(3), found.group(5) or "0")
 
