@@ -211,9 +211,12 @@ def _text(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
+def _object(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def to_audit_event(event: Mapping[str, Any], file: str, line: int, moment: dt.datetime) -> AuditEvent:
-    document = event.get("input") if isinstance(event.get("input"), dict) else {}
-    product = document.get("product") if isinstance(document.get("product"), dict) else {}
+    product = _object(_object(event.get("input")).get("product"))
     outcome, deny, warn, error = _outcome(event)
     version = product.get("version")
     return AuditEvent(
@@ -251,7 +254,7 @@ def read_log(path: Path, name: Optional[str] = None) -> LogFile:
         document = _json_object(text) if text is not None else None
         lines.append((number, document))
         kind = _event_kind(document)
-        if kind is None:
+        if kind is None or document is None:
             log.skipped_lines += 1
             continue
         kinds.add(kind)

@@ -47,7 +47,7 @@ class ChainBreak:
 
 def chain_breaks(file: str, entries: Sequence[Tuple[int, Optional[Mapping[str, Any]]]]) -> List[ChainBreak]:
     """Every break of the chain in entries (line number, parsed object or None), first one first."""
-    line_of_hash = {_stored_hash(event): number for number, event in entries if _stored_hash(event)}
+    line_of_hash = {stored: number for number, event in entries if (stored := _stored_hash(event))}
     breaks = []
     expected_previous: Optional[str] = GENESIS_HASH
     previous_line = 0

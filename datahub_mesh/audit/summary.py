@@ -102,7 +102,8 @@ def by_domain(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
 
 def by_policy(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
     """Per policy area, the decisions in which it denied and in which it warned."""
-    denied, warned = Counter(), Counter()
+    denied: Counter[str] = Counter()
+    warned: Counter[str] = Counter()
     for event in events:
         denied.update({policy for policy, _ in event.deny})
         warned.update({policy for policy, _ in event.warn})

@@ -44,7 +44,7 @@ class PolicyEvaluationError(RuntimeError):
         self.message = message
 
 
-class Violation(dict):
+class Violation(Dict[str, str]):
     """{"policy": <area>, "message": <what to fix>}, as the policies return it; also
     readable as .policy and .message. A dict, so that it is JSON as it stands."""
 

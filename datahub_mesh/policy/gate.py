@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from datahub_mesh.config import PolicyConfig
+from datahub_mesh.policy.engines import Violation
 from datahub_mesh.policy.input import decision_summary
 
 
 @dataclass
 class Verdict:
     publish: bool
-    deny: List[Dict[str, str]] = field(default_factory=list)
-    warn: List[Dict[str, str]] = field(default_factory=list)
+    deny: List[Violation] = field(default_factory=list)
+    warn: List[Violation] = field(default_factory=list)
     outcomes: Dict[str, str] = field(default_factory=dict)
     decision_id: Optional[str] = None
     error: Optional[str] = None
@@ -71,8 +72,8 @@ class PolicyGate:
 
     def _redacted(self, text: str) -> str:
         """No credential in what is logged or reported, whatever an error carried."""
-        token = self.config.opa_token
-        token = token.get_secret_value() if hasattr(token, "get_secret_value") else token
+        secret = self.config.opa_token
+        token = secret.get_secret_value() if secret is not None else None
         return text.replace(token, "[redacted]") if isinstance(token, str) and token else text
 
     def _log(self, document: Dict[str, Any], decision: Any) -> Optional[str]:

@@ -4,7 +4,7 @@ Governance rules (domain policies, retention limits) are not part of the input: 
 policy data, loaded beside the Rego files, so the decision log's bundle revision covers them.
 """
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Mapping, Sequence
 
 from datahub_mesh.checks import ContractCheck
 from datahub_mesh.evolution import Evolution
@@ -75,7 +75,9 @@ def policy_input(product: m.DataProduct, checks: List[ContractCheck], results: D
     }
 
 
-def decision_summary(deny: List[dict], warn: List[dict], policies: List[str]) -> Dict[str, str]:
+def decision_summary(
+    deny: Sequence[Mapping[str, str]], warn: Sequence[Mapping[str, str]], policies: List[str]
+) -> Dict[str, str]:
     """Per policy area: 'deny', 'warn' or 'pass', for the compliance assertions."""
     outcome = {p: "pass" for p in policies}
     for item in warn:
