@@ -64,7 +64,8 @@ def open_catalog(db_file: Path) -> Catalog:
         raise FileNotFoundError(f"no DataHub Lite store at {db_file}; run `datahub ingest -c recipes/mesh.yml` first")
     lite = get_datahub_lite({"type": "sqlite", "config": {"file": str(db_file)}}, read_only=True)
     try:
-        return _build(lite.get_all_entities(typed=False))
+        # typed=False yields plain dicts; DataHub's signature also admits typed aspects
+        return _build(lite.get_all_entities(typed=False))  # type: ignore[arg-type]
     finally:
         lite.close()
 

@@ -4,7 +4,7 @@ The whole mesh is always loaded and validated, so lineage to products of other
 pipelines resolves; only the selected products are checked, governed and emitted.
 """
 
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Optional
 
 from datahub.configuration.common import AllowDenyPattern
 
@@ -16,7 +16,7 @@ class Selection:
         self.domain_pattern = domain_pattern
         self.product_pattern = product_pattern
 
-    def domain_selected(self, domains: Dict[str, m.Domain], name: str) -> bool:
+    def domain_selected(self, domains: Dict[str, m.Domain], name: Optional[str]) -> bool:
         """A sub-domain goes with its parent: `marketing` also selects `customer-intelligence`."""
         seen = set()
         while name and name not in seen:
@@ -32,5 +32,5 @@ class Selection:
     def domains(self, mesh: m.Mesh) -> List[m.Domain]:
         return [d for d in mesh.domains.values() if self.domain_selected(mesh.domains, d.name)]
 
-    def products(self, mesh: m.Mesh) -> Iterable[str]:
+    def products(self, mesh: m.Mesh) -> List[str]:
         return [n for n in sorted(mesh.products) if self.product_selected(mesh, mesh.products[n])]

@@ -73,6 +73,9 @@ class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
     # A sample in the report (the run summary lists every product): they grow with the mesh.
     denied_products: LossyDict[str, List[str]] = field(default_factory=lambda: LossyDict(max_elements=50))
     failed_spec_files: LossyList[str] = field(default_factory=lambda: LossyList(max_elements=50))
+    # shown by as_string; a leading underscore keeps them out of the report's counters
+    _run_summary: Optional[RunSummary] = field(default=None, repr=False)
+    _run_summary_path: Optional[str] = field(default=None, repr=False)
 
     def count_results(self, run: ProductRun) -> None:
         for check in run.checks:
@@ -102,7 +105,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
 
     def __init__(self, config: DataHubMeshSourceConfig, ctx: PipelineContext):
         check_recipe(config)
-        super().__init__(config, ctx)
+        super().__init__(config, ctx)  # type: ignore[arg-type]  # DataHub's signature is invariant in the config's type
         self.config = config
         state_files = [config.published_state_path, config.policy.decision_log]
         self.run_lock = hold_for_run(ctx, [Path(f) for f in state_files if f], config.policy.run_lock_wait_seconds)
@@ -261,6 +264,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
     def _run_policy(self, run: ProductRun, gate: Optional[PolicyGate]) -> Verdict:
         if gate is None:
             return NOT_EVALUATED
+        assert run.evolution is not None, "the product is classified before the policy decides"
         verdict = gate.decide(policy_input(run.product, run.checks, run.results, run.evolution))
         self.report.policy_decisions += 1
         run.policy_outcomes, run.policy_messages = verdict.outcomes, verdict.messages_by_policy()
@@ -302,7 +306,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.report.assertions_emitted += sum(1 for x in definitions if x.aspectName == "assertionInfo")
         self.report.assertion_results_emitted += sum(1 for x in observations if x.aspectName == "assertionRunEvent")
         self.published.products[product.name] = PublishedProduct(
-            version=product.version, snapshot=Snapshot.of(product), urns=sorted({x.entityUrn for x in definitions}),
+            version=product.version, snapshot=Snapshot.of(product),
+            urns=sorted({x.entityUrn for x in definitions if x.entityUrn is not None}),
             source_file=self._relative(product.source.file), decision_id=run.published_decision_id or run.decision_id, published_at_ms=self.now_ms,
             definition_hash=run.definition_hash, contract_change=contract_change(run),
         )

@@ -2,7 +2,7 @@
 
 import json
 import re
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from datahub.emitter.mce_builder import (
     make_data_platform_urn, make_global_tag_aspect_with_tag_list, make_ownership_aspect_from_urn_list,
@@ -15,9 +15,13 @@ from datahub_mesh.spec import models as m
 
 PII_TAG = shared.PII_TAG
 pii_term = shared.pii_term
+_ScalarType = Union[
+    dh.StringTypeClass, dh.NumberTypeClass, dh.TimeTypeClass, dh.DateTypeClass, dh.BooleanTypeClass, dh.BytesTypeClass,
+    dh.MapTypeClass,
+]
 # Our own mapping: DataHub's resolve_sql_type knows no decimal(p,s) (None) and maps a plain
 # timestamp to BytesType.
-_TYPE_CLASSES = [
+_TYPE_CLASSES: List[Tuple[re.Pattern, Type[_ScalarType]]] = [
     (re.compile(r"^(string|varchar|char|text|uuid)"), dh.StringTypeClass),
     (re.compile(r"^(int|integer|bigint|smallint|tinyint|long|decimal|numeric|double|float|real|number)"), dh.NumberTypeClass),
     (re.compile(r"^timestamp|^datetime|^time"), dh.TimeTypeClass),

@@ -16,7 +16,7 @@ The DataHub Lite sink drops PATCH proposals, so there the full aspects are kept.
 
 import hashlib
 import json
-from typing import Any, Dict, Iterable, List, Optional, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union, cast
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.emitter.mcp_patch_builder import MetadataPatchProposal
@@ -66,19 +66,27 @@ def as_additions(mcps: Iterable[MCP], texts_sent: Optional[Dict[str, str]] = Non
     return out
 
 
+def _parts(mcp: MCP) -> Tuple[str, str, dh._Aspect]:
+    """Urn, aspect name and aspect: every proposal merged here carries all three."""
+    assert mcp.entityUrn is not None and mcp.aspectName is not None and mcp.aspect is not None
+    return mcp.entityUrn, mcp.aspectName, mcp.aspect
+
+
 def _texts_to_send(mcp: MCP, texts: Dict[str, str]) -> bool:
-    obj = mcp.aspect.to_obj()
-    fingerprint = hashlib.sha256(json.dumps([obj.get(f) for f in TEXT_FIELDS[mcp.aspectName]]).encode()).hexdigest()
-    key = f"{mcp.entityUrn}/{mcp.aspectName}"
+    urn, name, aspect = _parts(mcp)
+    obj = aspect.to_obj()
+    fingerprint = hashlib.sha256(json.dumps([obj.get(f) for f in TEXT_FIELDS[name]]).encode()).hexdigest()
+    key = f"{urn}/{name}"
     changed = texts.get(key) != fingerprint
     texts[key] = fingerprint
     return changed
 
 
 def _data_product(mcp: MCP, with_texts: bool) -> List[dh.MetadataChangeProposalClass]:
-    props: dh.DataProductPropertiesClass = mcp.aspect
-    patch = DataProductPatchBuilder(mcp.entityUrn)
-    if with_texts:
+    urn, _, aspect = _parts(mcp)
+    props = cast(dh.DataProductPropertiesClass, aspect)  # the aspect named dataProductProperties
+    patch = DataProductPatchBuilder(urn)
+    if with_texts and props.name is not None:
         patch.set_name(props.name)
         if props.description:
             patch.set_description(props.description)
@@ -90,10 +98,10 @@ def _data_product(mcp: MCP, with_texts: bool) -> List[dh.MetadataChangeProposalC
 
 
 def _fields(mcp: MCP, with_texts: bool) -> List[dh.MetadataChangeProposalClass]:
-    name = mcp.aspectName
-    patch = MetadataPatchProposal(mcp.entityUrn)
-    keys = {} if name in _GENERIC else None
-    for field, value in mcp.aspect.to_obj().items():
+    urn, name, aspect = _parts(mcp)
+    patch = MetadataPatchProposal(urn)
+    keys: Optional[Dict[str, List[str]]] = {} if name in _GENERIC else None
+    for field, value in aspect.to_obj().items():
         if field in _SKIPPED.get(name, ()) or value is None or (field in TEXT_FIELDS[name] and not with_texts):
             continue
         if field == "customProperties":
@@ -105,7 +113,7 @@ def _fields(mcp: MCP, with_texts: bool) -> List[dh.MetadataChangeProposalClass]:
 
 
 def _additive(mcp: MCP) -> List[dh.MetadataChangeProposalClass]:
-    patch = _AdditivePatch(mcp.entityUrn)
+    patch = _AdditivePatch(_parts(mcp)[0])
     aspect: Any = mcp.aspect
     if isinstance(aspect, dh.OwnershipClass):
         for owner in aspect.owners:

@@ -10,6 +10,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub_mesh.checks import ContractCheck
 from datahub_mesh.emit import assertions, catalog, urns
 from datahub_mesh.evolution import Evolution
+from datahub_mesh.quality.models import CheckResult, PortProfile
 from datahub_mesh.spec import models as m
 
 
@@ -19,8 +20,8 @@ class ProductRun:
 
     product: m.DataProduct
     checks: List[ContractCheck]
-    results: Dict[str, object] = field(default_factory=dict)  # check id -> quality CheckResult
-    profiles: Dict[str, object] = field(default_factory=dict)  # port -> quality PortProfile
+    results: Dict[str, CheckResult] = field(default_factory=dict)  # by check id
+    profiles: Dict[str, PortProfile] = field(default_factory=dict)  # by port
     evolution: Optional[Evolution] = None
     policy_outcomes: Dict[str, str] = field(default_factory=dict)  # policy area -> pass | warn | deny
     policy_messages: Dict[str, List[str]] = field(default_factory=dict)
