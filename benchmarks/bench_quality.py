@@ -165,7 +165,7 @@ def work_baseline(root: Path, rows: int) -> dict:
     con = duckdb.connect()
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
-    values = dict(zip(names, cursor.fetchone()))
+    values = dict(zip(names, cursor.fetchone(), strict=True))
     con.close()
     done = time.perf_counter()
     return {"work_seconds": done - imported, "import_seconds": imported - started,

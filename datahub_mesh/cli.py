@@ -138,7 +138,7 @@ def _products(args: argparse.Namespace) -> int:
     table = [["NAME", "VERSION", "DOMAIN", "LATEST DECISION", "TAGS"], *rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
     for row in table:
-        print("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]).rstrip())
+        print("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]).rstrip())
     return 0
 
 

@@ -4,7 +4,7 @@ The whole mesh is always loaded and validated, so lineage to products of other
 pipelines resolves; only the selected products are checked, governed and emitted.
 """
 
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, List, Optional
 
 from datahub.configuration.common import AllowDenyPattern
 

@@ -308,7 +308,8 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         self.published.products[product.name] = PublishedProduct(
             version=product.version, snapshot=Snapshot.of(product),
             urns=sorted({x.entityUrn for x in definitions if x.entityUrn is not None}),
-            source_file=self._relative(product.source.file), decision_id=run.published_decision_id or run.decision_id, published_at_ms=self.now_ms,
+            source_file=self._relative(product.source.file), decision_id=run.published_decision_id or run.decision_id,
+            published_at_ms=self.now_ms,
             definition_hash=run.definition_hash, contract_change=contract_change(run),
         )
 

@@ -67,7 +67,7 @@ def stacked_columns(chart_id: str, title: str, rows: Sequence[Dict], label_key: 
     parts = [_svg_open(chart_id, width, height, title, _describe(rows, label_key, series)), _legend(series, left, 18)]
     parts.append(_y_axis(left, top, plot_w, plot_h, ceiling, step))
     label_every = math.ceil(len(rows) / MAX_X_LABELS)
-    for index, (row, total) in enumerate(zip(rows, totals)):
+    for index, (row, total) in enumerate(zip(rows, totals, strict=True)):
         x = left + index * slot + (slot - bar_w) / 2
         parts.append(_column(row, label_key, series, x, bar_w, top + plot_h, plot_h / ceiling, total,
                              show_total=len(rows) <= MAX_X_LABELS))

@@ -71,7 +71,7 @@ def read_logs(paths: List[Path], anchor_files: Optional[List[Path]] = None) -> L
             raise AuditInputError(f"{anchor_file} holds no decision log anchor: give the checkpoint file or the "
                                   "DataHub Lite file of a run that wrote the log")
         anchors += found
-    for path, log in zip(paths, logs):
+    for path, log in zip(paths, logs, strict=True):
         log.anchors = anchors_for(path, anchors, single_log=len(paths) == 1)
     return logs
 

@@ -19,7 +19,8 @@ OUTCOME_SERIES = (("allowed", "allowed"), ("warned", "warned"), ("denied", "deni
 POLICY_SERIES = (("denied", "denied"), ("warned", "warned"))
 KIND_LABELS = {"denied": "denied", "error": "evaluation error", "warn_mode": "made in warn mode"}
 BREAK_LABELS = {"truncated": "events deleted from the end (see the anchor)",
-                "rewritten": "log rewritten (see the anchor)", "found_by_run": "damage found by a run", "stripped": "hashes stripped (see the anchor)",
+                "rewritten": "log rewritten (see the anchor)", "found_by_run": "damage found by a run",
+                "stripped": "hashes stripped (see the anchor)",
                 "modified": "line modified", "gap": "gap: event deleted", "out_of_order": "out of order / inserted",
                 "unreadable": "unreadable line"}
 

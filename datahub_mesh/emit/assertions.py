@@ -41,7 +41,9 @@ def _field_metric(dataset: str, field: dh.SchemaFieldSpecClass, metric: str, op:
     )
 
 
-def _field_values(dataset: str, field: dh.SchemaFieldSpecClass, op: str, parameters: dh.AssertionStdParametersClass) -> dh.AssertionInfoClass:
+def _field_values(
+    dataset: str, field: dh.SchemaFieldSpecClass, op: str, parameters: dh.AssertionStdParametersClass
+) -> dh.AssertionInfoClass:
     return dh.AssertionInfoClass(
         type=dh.AssertionTypeClass.FIELD,
         fieldAssertion=dh.FieldAssertionInfoClass(
@@ -149,7 +151,8 @@ def _typed_info(check: ContractCheck, product: m.DataProduct, port: m.OutputPort
         return typed
     if check.kind == "completeness":
         return _custom(dataset, custom_type("completeness"), f"non-null share of ({', '.join(check.columns)}) >= {p['min_pct']}%")
-    return _custom(dataset, custom_type(check.kind), check.params.get("condition") or check.params.get("definition") or check.description, column)
+    text = check.params.get("condition") or check.params.get("definition") or check.description
+    return _custom(dataset, custom_type(check.kind), text, column)
 
 
 _METRIC_OP = {"=": _OP.EQUAL_TO, "!=": _OP.NOT_EQUAL_TO, "<": _OP.LESS_THAN, "<=": _OP.LESS_THAN_OR_EQUAL_TO,
@@ -227,7 +230,9 @@ def run_event_mcp(assertion: str, dataset: str, run_id: str, now_ms: int, outcom
         actualAggValue=value, nativeResults={k: v for k, v in {"message": message, **(native or {})}.items() if v},
     )
     if outcome == "error":
-        result.error = dh.AssertionResultErrorClass(type=dh.AssertionResultErrorTypeClass.SOURCE_QUERY_FAILED, properties={"message": message})
+        result.error = dh.AssertionResultErrorClass(
+            type=dh.AssertionResultErrorTypeClass.SOURCE_QUERY_FAILED, properties={"message": message}
+        )
     event = dh.AssertionRunEventClass(
         timestampMillis=now_ms, runId=run_id, asserteeUrn=dataset, assertionUrn=assertion,
         status=dh.AssertionRunStatusClass.COMPLETE, result=result,

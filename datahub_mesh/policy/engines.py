@@ -94,7 +94,7 @@ class PolicyEngine(ABC):
     def decide(self, input: Mapping[str, Any]) -> PolicyDecision:
         """Return the decision, or raise PolicyEvaluationError."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Release what the engine holds; the default holds nothing."""
 
     def __enter__(self) -> "PolicyEngine":

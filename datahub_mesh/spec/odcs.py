@@ -485,7 +485,8 @@ def _walk_paths(props: List[SchemaProperty], path: tuple, prefix: str = ""):
 
 
 def _columns(props: List[SchemaProperty], prefix: str, relationships: list, table: str):
-    keyed = sorted((p for p in props if p.primaryKey), key=lambda p: (p.primaryKeyPosition or 0) if (p.primaryKeyPosition or 0) > 0 else 999)
+    keyed = sorted((p for p in props if p.primaryKey),
+                   key=lambda p: (p.primaryKeyPosition or 0) if (p.primaryKeyPosition or 0) > 0 else 999)
     for prop in sorted(props, key=lambda p: keyed.index(p) if p in keyed else len(keyed)) if not prefix else props:
         name = f"{prefix}{prop.name}"
         yield _column(prop, name, nested=bool(prefix), table=table)

@@ -11,7 +11,7 @@ SOURCE = re.compile(r"`[^`]*\.(tsx|ts|py|java)`|`[A-Z]\w+(Class|Builder|Template
 
 def _sections(text):
     parts = re.split(r"^#{2,3} (.+)$", text, flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2]))
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def test_each_page_of_the_guide_names_its_datahub_sources():

@@ -351,7 +351,7 @@ def test_opa_config_upload_service_if_any_is_defined():
 
 def test_regorus_engine_checks_rego_v1():
     engine = regorus_engine()
-    with pytest.raises(Exception):
+    with pytest.raises(RuntimeError):
         engine.add_policy("v0.rego", "package v0\n\nallow { true }\n")
 
 

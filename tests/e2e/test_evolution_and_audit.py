@@ -58,7 +58,8 @@ def test_breaking_change_its_fix_and_a_pii_violation_tell_their_story_in_the_aud
     evolution = [u for u in store.urns("urn:li:assertion:")
                  if (store.aspect(u, "assertionInfo") or {}).get("customProperties", {}).get("policy") == "evolution"
                  and store.aspect(u, "assertionInfo")["customAssertion"]["entity"] == port]
-    assert "field 'avg_seconds_per_user' was removed" in store.aspect(evolution[0], "assertionRunEvent")["result"]["nativeResults"]["changes"]
+    changes = store.aspect(evolution[0], "assertionRunEvent")["result"]["nativeResults"]["changes"]
+    assert "field 'avg_seconds_per_user' was removed" in changes
 
     out = tmp_path / "audit"
     quarter = _quarter(dt.datetime.now(dt.timezone.utc))

@@ -113,7 +113,10 @@ def _valid_aspect(entity_type: str, aspect: str) -> bool:
 def test_assertion_urns_are_stable_and_results_accumulate_as_history(workspace):
     first = workspace.ingest()
     second = workspace.ingest(full_refresh=True)  # every definition sent again, as after a restore
-    assertions = lambda run: {u for u in run.emitted_urns() if u.startswith("urn:li:assertion:")}
+
+    def assertions(run):
+        return {u for u in run.emitted_urns() if u.startswith("urn:li:assertion:")}
+
     assert assertions(first) == assertions(second)
     urn = urns.assertion_urn("sales_orders_analytical", "sales_orders_analytical/not_null/order_id")
     runs = {e["runId"] for e in workspace.store().run_events(urn)}

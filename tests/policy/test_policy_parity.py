@@ -90,9 +90,13 @@ VARIATIONS = {
     "field list with junk": fields(field(), "not a field", 5, None),
     "field unnamed": fields(field(), {"type": "string"}),
     "field numeric name": fields(field(), field(name=12, primary_key=False)),
-    "pii without category list": fields(field(), field("customer_email", pii=True), field("customer_phone", pii=True, pii_category="phone")),
+    "pii without category list": fields(
+        field(), field("customer_email", pii=True), field("customer_phone", pii=True, pii_category="phone")
+    ),
     "pii true as string": fields(field(), field("customer_email", pii="true")),
-    "several outputs": {"product": {"outputs": [{"name": "a", "fields": [field()]}, {"name": "b", "fields": [field(primary_key=False, type=None)]}, {"name": "c"}]}},
+    "several outputs": {"product": {"outputs": [
+        {"name": "a", "fields": [field()]}, {"name": "b", "fields": [field(primary_key=False, type=None)]}, {"name": "c"},
+    ]}},
     "sla strings": product(sla={"freshness_hours": "24h", "completeness_pct": "99%"}),
     "sla exact thresholds": product(sla={"freshness_hours": 24, "completeness_pct": 99}),
     "sla fractional": product(sla={"freshness_hours": 23.999999, "completeness_pct": 98.99999999999999}),
@@ -101,20 +105,35 @@ VARIATIONS = {
     "checks junk": {"checks": ["x", 1, None]},
     "check missing fields": {"checks": [{"outcome": "fail", "severity": "critical"}]},
     "many failing": {"checks": [{"name": f"c{i}", "severity": "warning", "outcome": "fail", "value": i / 7} for i in range(7)]},
-    "one in three failing": {"checks": [{"name": "a", "severity": "high", "outcome": "error", "value": None}, {"name": "b", "severity": "warning", "outcome": "pass"}, {"name": "c", "severity": "low", "outcome": "fail"}]},
-    "one in twenty failing": {"checks": [{"name": f"c{i}", "severity": "high", "outcome": "fail" if i == 0 else "pass"} for i in range(20)]},
-    "one in nineteen failing": {"checks": [{"name": f"c{i}", "severity": "high", "outcome": "fail" if i == 0 else "pass"} for i in range(19)]},
+    "one in three failing": {"checks": [
+        {"name": "a", "severity": "high", "outcome": "error", "value": None},
+        {"name": "b", "severity": "warning", "outcome": "pass"},
+        {"name": "c", "severity": "low", "outcome": "fail"},
+    ]},
+    "one in twenty failing": {
+        "checks": [{"name": f"c{i}", "severity": "high", "outcome": "fail" if i == 0 else "pass"} for i in range(20)]
+    },
+    "one in nineteen failing": {
+        "checks": [{"name": f"c{i}", "severity": "high", "outcome": "fail" if i == 0 else "pass"} for i in range(19)]
+    },
     "evolution missing": {"evolution": None},
     "evolution kind number": {"evolution": {"kind": 1, "changes": "all"}},
     "breaking with junk changes": {"evolution": {"kind": "breaking", "changes": ["a", 1, None, "b"]}},
     "version not semver": product(version="2.1"),
     "version number": product(version=2.1),
-    "version with build": {"product": {"version": "3.0.0+build.7", "changelog": [{"version": "3.0.0+build.7"}]}, "evolution": {"kind": "breaking", "changes": ["x"]}},
+    "version with build": {
+        "product": {"version": "3.0.0+build.7", "changelog": [{"version": "3.0.0+build.7"}]},
+        "evolution": {"kind": "breaking", "changes": ["x"]},
+    },
     "previous not semver": {"previous_version": "latest"},
     "previous higher by minor": {"previous_version": "2.10.0"},
     "previous same, no change": {"previous_version": "2.1.0", "evolution": {"kind": "none", "changes": []}},
     "changelog junk": product(changelog=["2.1.0", None, {"version": 2.1}]),
-    "unicode everywhere": {"product": {"name": "ventes_été", "owner": {"team": "équipe", "contact": "équipe@société.fr"}, "outputs": [{"name": "commandes_✓", "fields": [field("clé", primary_key=True, description=None)]}]}},
+    "unicode everywhere": {"product": {
+        "name": "ventes_été",
+        "owner": {"team": "équipe", "contact": "équipe@société.fr"},
+        "outputs": [{"name": "commandes_✓", "fields": [field("clé", primary_key=True, description=None)]}],
+    }},
 }
 
 
@@ -144,7 +163,10 @@ def test_variations_decide_the_same_in_opa_and_embedded(engine, opa, base_input,
 
 @pytest.mark.parametrize(
     "value",
-    [1e-07, -5e-05, 0.0001, 0.30000000000000004, -4.5, 1e16, 1e21, 123456789012345678, 2.0, 1 / 3, 0, None, "x", [1, "a"], {"k": [None]}, True],
+    [
+        1e-07, -5e-05, 0.0001, 0.30000000000000004, -4.5, 1e16, 1e21, 123456789012345678, 2.0, 1 / 3, 0, None, "x",
+        [1, "a"], {"k": [None]}, True,
+    ],
 )
 def test_numbers_and_odd_values_print_the_same(engine, opa, base_input, value):
     document = copy.deepcopy(base_input)

@@ -98,7 +98,7 @@ def test_products_meant_to_be_published_meet_the_governance_document(mesh):
     for name, product in mesh.products.items():
         assert product.owner.contact, name
         assert product.classification in CLASSIFICATION_RANK, name
-        for entry, previous in zip(product.changelog, product.changelog[1:]):
+        for entry, previous in zip(product.changelog, product.changelog[1:], strict=False):
             if entry.breaking:
                 assert int(entry.version.split(".")[0]) > int(previous.version.split(".")[0]), name
         if name in ("sales_orders_analytical", "accounts_receivable"):

@@ -106,7 +106,7 @@ def _groups(files: List[Path]) -> List[List[Path]]:
     for file in files:
         data = yaml.safe_load(file.read_text())
         own = {("id", data.get("id")), ("name", data.get("name") or data.get("dataProduct") or data.get("id"))}
-        for group, taken in zip(groups, keys):
+        for group, taken in zip(groups, keys, strict=True):
             if not own & taken:
                 group.append(file)
                 taken |= own
@@ -178,7 +178,8 @@ def test_ours_lands_at_least_what_datahubs_odcs_source_lands_and_more(tmp_path, 
         assert set(their.get("fields", [])) <= set(ours.get("fields", [])), key
         their_typed = [a for a in their["assertions"] if a[0] != "CUSTOM"]
         for kind, field in their_typed:
-            assert (kind, field) in ours["assertions"] or (kind == "FIELD" and any(f == field for _, f in ours["assertions"])), (key, kind, field)
+            on_field = kind == "FIELD" and any(f == field for _, f in ours["assertions"])
+            assert (kind, field) in ours["assertions"] or on_field, (key, kind, field)
         assert len(ours["assertions"]) >= len(their["assertions"]), key
     # what theirs cannot: check results, policy outcomes, the data product and its domain
     emitted = {(m["entityUrn"].split(":")[2], m["aspectName"]) for m in run.emitted}
