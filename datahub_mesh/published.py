@@ -24,7 +24,7 @@ from datahub_mesh.evolution import Snapshot
 from datahub_mesh.spec import models as m
 
 
-def _packed(value: Any) -> bytes:
+def packed_snapshot(value: Any) -> bytes:
     """A snapshot held compressed: the state of 10,000 products would otherwise hold every contract as objects."""
     if isinstance(value, bytes):
         return value
@@ -33,7 +33,7 @@ def _packed(value: Any) -> bytes:
 
 
 # In the checkpoint, a snapshot is the plain JSON object it always was.
-PackedSnapshot = Annotated[bytes, BeforeValidator(_packed),
+PackedSnapshot = Annotated[bytes, BeforeValidator(packed_snapshot),
                            PlainSerializer(lambda packed: json.loads(zlib.decompress(packed)), return_type=dict)]
 
 

@@ -37,7 +37,7 @@ from datahub_mesh.policy.anchor import DecisionLogAnchorHandler
 from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
 from datahub_mesh.preflight import check_recipe
-from datahub_mesh.published import PublishedProduct, snapshot_from_datahub
+from datahub_mesh.published import PublishedProduct, packed_snapshot, snapshot_from_datahub
 from datahub_mesh.selection import Selection
 from datahub_mesh.run_summary import RunSummary
 from datahub_mesh.run_lock import hold_for_run
@@ -299,14 +299,14 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             yield from self._workunits(definitions + observations)
         else:  # DataHub holds this definition already: only this run's results go, the entities stay ours
             self.report.products_definition_unchanged += 1
-            self._keep_in_state(sorted({x.entityUrn for x in definitions}))
+            self._keep_in_state(sorted({x.entityUrn for x in definitions if x.entityUrn is not None}))
             yield from self._results_only(self._workunits(observations))
         self.report.products_published += 1
         self.report.datasets_emitted += len(product.outputs)
         self.report.assertions_emitted += sum(1 for x in definitions if x.aspectName == "assertionInfo")
         self.report.assertion_results_emitted += sum(1 for x in observations if x.aspectName == "assertionRunEvent")
         self.published.products[product.name] = PublishedProduct(
-            version=product.version, snapshot=Snapshot.of(product),
+            version=product.version, snapshot=packed_snapshot(Snapshot.of(product)),
             urns=sorted({x.entityUrn for x in definitions if x.entityUrn is not None}),
             source_file=self._relative(product.source.file), decision_id=run.published_decision_id or run.decision_id,
             published_at_ms=self.now_ms,

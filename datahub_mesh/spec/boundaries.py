@@ -1,7 +1,7 @@
 """What a spec may point at: files inside the mesh, and data no other product claims."""
 
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.errors import SpecProblem
@@ -24,7 +24,7 @@ def normalized_location(location: str) -> str:
     return location.rstrip("/") or location
 
 
-def duplicate_locations(products: Dict[str, m.DataProduct],
+def duplicate_locations(products: Mapping[str, m.DataProduct],
                         lines: Dict[str, Tuple[Path, LineMap]]) -> Dict[str, List[SpecProblem]]:
     """Two products reading and checking the same data would each see the other's: both are refused."""
     owners: Dict[str, List[Tuple[str, int]]] = {}

@@ -189,7 +189,7 @@ class FreshnessSpec(Strict):
     timestamp_field: Optional[str] = None
 
     def hours(self) -> Optional[float]:
-        return self.max_age_hours if self.max_age_hours is not None else self.max_age  # type: ignore[return-value]
+        return self.max_age_hours if self.max_age_hours is not None else self.max_age
 
 
 class CompletenessSpec(Strict):

@@ -1,7 +1,7 @@
 """Parsers for the human-friendly values specs use: "99.9%", "1_hour", "2.1.0", and the field types built on them."""
 
 import re
-from typing import Annotated, Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Dict, Optional, Union
 
 from pydantic import AfterValidator, BeforeValidator
 
@@ -66,6 +66,11 @@ def parse_hours_by_name(value: Union[str, float, Dict[str, Union[str, float]], N
 
 # Field types: what a spec may write, validated and turned into the value the model keeps.
 SemVer = Annotated[str, BeforeValidator(check_semver)]
-Percent = Annotated[Union[float, str], AfterValidator(parse_percent)]  # -> float
-Duration = Annotated[str, AfterValidator(parse_hours)]  # -> hours
-Durations = Annotated[Union[str, float, Dict[str, Union[str, float]]], AfterValidator(parse_hours_by_name)]  # -> hours
+if TYPE_CHECKING:  # what the model holds once validated; the annotations below say what a spec may write
+    Percent = float
+    Duration = float
+    Durations = Union[float, Dict[str, float]]
+else:
+    Percent = Annotated[Union[float, str], AfterValidator(parse_percent)]
+    Duration = Annotated[str, AfterValidator(parse_hours)]
+    Durations = Annotated[Union[str, float, Dict[str, Union[str, float]]], AfterValidator(parse_hours_by_name)]
