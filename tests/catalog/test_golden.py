@@ -17,8 +17,8 @@ ANCHOR_VALUES = [r"root\[\d+\]\['aspect'\]\['json'\]\['customProperties'\]\['dec
                  r"root\[\d+\]\['aspect'\]\['json'\]\['created'\]\['time'\]"]
 
 
-def test_lite_sink_receives_full_aspects(workspace, pytestconfig):
-    run = workspace.ingest()
+def test_lite_sink_receives_full_aspects(two_lite_runs, pytestconfig):
+    workspace, run, _, _ = two_lite_runs  # the first of two runs on a fresh workspace
     assert run.emitted and all(m.get("changeType", "UPSERT") == "UPSERT" for m in run.emitted)
     check_golden_file(pytestconfig, output_path=workspace.state / "emitted-1.json",
                       golden_path=GOLDEN / "example_mesh_lite.json", ignore_paths=ANCHOR_VALUES)
