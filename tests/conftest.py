@@ -25,3 +25,15 @@ def pytest_make_collect_report(collector):
 
 # DataHub's golden-file helpers: `pytest --update-golden-files` rewrites tests/golden/ deliberately.
 pytest_plugins = ["datahub.testing.pytest_hooks"]
+
+
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory):
+    """The example mesh, its sample data written today, ingested once with the default recipe.
+
+    Tests only read it (its store opens read-only); a test that changes the mesh or runs again uses its own workspace."""
+    from tests.e2e.harness import Workspace
+
+    workspace = Workspace(tmp_path_factory.mktemp("example-run"))
+    workspace.generate_data()
+    return workspace.ingested_once()

@@ -7,8 +7,6 @@ measures against that moment too: the freshness results do not drift with the wa
 import datetime as dt
 import itertools
 import json
-import subprocess
-import sys
 import time
 import types
 import uuid
@@ -18,7 +16,7 @@ from datahub.metadata.schema_classes import ASPECT_NAME_MAP
 
 import datahub_mesh.policy.decision_log as decision_log
 import datahub_mesh.source as mesh_source
-from tests.e2e.harness import REPO, Workspace
+from tests.e2e.harness import Workspace
 
 FIXED_NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -58,8 +56,7 @@ def fixed_clock(monkeypatch):
 def fixed_workspace(root) -> Workspace:
     """A workspace whose sample data was generated as of the fixed clock."""
     ws = Workspace(root)
-    subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(ws.mesh / "data"),
-                    "--as-of", FIXED_NOW.replace(tzinfo=None).isoformat()], check=True, capture_output=True)
+    ws.generate_data(as_of=FIXED_NOW.replace(tzinfo=None).isoformat())
     return ws
 
 
@@ -68,11 +65,12 @@ def workspace(tmp_path, fixed_clock):
     return fixed_workspace(tmp_path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def two_lite_runs(tmp_path_factory):
     """The example mesh ingested twice into DataHub Lite, unchanged; the content after the first run kept.
 
-    The second run is a full run, which sends every definition again: none may change."""
+    The second run is a full run, which sends every definition again: none may change. Tests only read
+    it: the first run is also the one the golden file of the Lite sink locks."""
     with pytest.MonkeyPatch.context() as mp:
         freeze(mp)
         ws = fixed_workspace(tmp_path_factory.mktemp("lite"))

@@ -6,7 +6,10 @@ for `datahub-rest` (preserve_ui_edits: true), and the proposals are checked as D
 
 import json
 
+import pytest
+
 from datahub_mesh.emit import urns
+from tests.catalog.conftest import fixed_workspace, freeze
 
 EDITABLE = {"dataProductProperties", "domainProperties", "corpGroupInfo", "tagProperties", "glossaryTermInfo",
             "glossaryNodeInfo", "structuredProperties", "ownership", "globalTags"}
@@ -14,6 +17,14 @@ EDITABLE = {"dataProductProperties", "domainProperties", "corpGroupInfo", "tagPr
 
 def _server_run(workspace):
     return workspace.ingest(preserve_ui_edits=True, file_sink_only=True, quality={"enabled": False})
+
+
+@pytest.fixture(scope="module")
+def first_server_run(tmp_path_factory):
+    """One server run on a fresh workspace, for the tests that only read what it sent."""
+    with pytest.MonkeyPatch.context() as mp:
+        freeze(mp)
+        return _server_run(fixed_workspace(tmp_path_factory.mktemp("server")))
 
 
 def _ops(run, urn, aspect):
@@ -26,8 +37,8 @@ def _ops(run, urn, aspect):
     return out
 
 
-def test_what_people_edit_is_only_ever_patched(workspace):
-    run = _server_run(workspace)
+def test_what_people_edit_is_only_ever_patched(first_server_run):
+    run = first_server_run
     sent = {(m["aspectName"], m.get("changeType", "UPSERT")) for m in run.emitted}
     assert {a for a, change in sent if change == "UPSERT"} & EDITABLE == set()
     product = urns.product_urn("customer-360")
@@ -62,8 +73,8 @@ def test_names_and_descriptions_are_sent_again_only_when_ours_changed(workspace)
     assert "/description" not in other
 
 
-def test_structured_properties_set_ours_and_leave_others_alone(workspace):
-    run = _server_run(workspace)
+def test_structured_properties_set_ours_and_leave_others_alone(first_server_run):
+    run = first_server_run
     ops = _ops(run, urns.product_urn("customer-360"), "structuredProperties")
     version = urns.structured_property_urn("version")
     assert {"op": "add", "path": f"/properties/{version}/"} in [{k: o[k] for k in ("op", "path")} for o in ops]

@@ -5,24 +5,20 @@ import pytest
 from datahub_mesh.cli import main as cli_main
 from tests.check.helpers import REPO, Checked
 from tests.decision_logs import chain_breaks_in, read_events
-from tests.e2e.harness import Workspace
 
 DATA_AREAS = {"quality"}
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory):
+def ingested(example_run, tmp_path_factory):
     """The example mesh through DataHub's Pipeline (Soda on DuckDB, the embedded Rego engine), then `check` on it."""
     root = tmp_path_factory.mktemp("parity")
-    ws = Workspace(root)
-    ws.generate_data()
-    run = ws.ingest()
     check_log = root / "check-decisions.jsonl"
     out = root / "check.json"
-    code = cli_main(["check", str(ws.mesh), "--rego-dir", str(REPO / "rego"), "--decision-log", str(check_log),
+    code = cli_main(["check", str(example_run.mesh), "--rego-dir", str(REPO / "rego"), "--decision-log", str(check_log),
                      "--output", f"json={out}"])
     checked = Checked(exit_code=code, outputs={"json": out.read_text()})
-    return run, read_events(ws.decision_log), checked, read_events(check_log)
+    return example_run.run, read_events(example_run.decision_log), checked, read_events(check_log)
 
 
 def _by_product(events):

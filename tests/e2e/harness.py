@@ -1,19 +1,56 @@
 """Run the real `datahub ingest` pipeline on a copy of a mesh and read back what DataHub Lite holds."""
 
+import atexit
 import json
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 from datahub.ingestion.run.pipeline import Pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_MESH = REPO / "examples" / "mesh"
+# A test's store is thrown away with its folder: DataHub Lite need not wait for the disk at every commit.
+LITE_OPTIONS = {"synchronous": "OFF", "journal_mode": "MEMORY"}
+# Data written "as of now" is reused for this long, well within the example mesh's tightest freshness SLA (1 hour).
+FRESH_FOR_SECONDS = 15 * 60
+
+
+class SampleData:
+    """The example mesh's sample data, written once per session for each --as-of and copied into each workspace."""
+
+    def __init__(self) -> None:
+        self._root: Optional[Path] = None
+        self._written: Dict[str, Tuple[Path, float]] = {}
+
+    def copy_to(self, out: Path, as_of: str = "now") -> None:
+        shutil.copytree(self._written_as_of(as_of), out, dirs_exist_ok=True)
+
+    def _written_as_of(self, as_of: str) -> Path:
+        found = self._written.get(as_of)
+        if found and (as_of != "now" or time.monotonic() - found[1] < FRESH_FOR_SECONDS):
+            return found[0]
+        folder = Path(tempfile.mkdtemp(prefix="data-", dir=self._cache_root()))
+        subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(folder),
+                        "--as-of", as_of], check=True, capture_output=True)
+        self._written[as_of] = (folder, time.monotonic())
+        return folder
+
+    def _cache_root(self) -> Path:
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="datahub-mesh-sample-data-"))
+            atexit.register(shutil.rmtree, self._root, True)
+        return self._root
+
+
+SAMPLE_DATA = SampleData()
 
 
 @dataclass
@@ -46,10 +83,8 @@ class Workspace:
         self.state = root / "state"
         self.runs = 0
 
-    def generate_data(self) -> None:
-        subprocess.run([sys.executable, str(REPO / "examples" / "generate_data.py"), "--out", str(self.mesh / "data"),
-                        "--as-of", "now"],
-                       check=True, capture_output=True)
+    def generate_data(self, as_of: str = "now") -> None:
+        SAMPLE_DATA.copy_to(self.mesh / "data", as_of)
 
     @property
     def lite_file(self) -> Path:
@@ -81,7 +116,7 @@ class Workspace:
         }
         file_sink = {"type": "file", "config": {"filename": str(emitted)}}
         lite_sink = {"type": "datahub-lite", "config": {
-            "type": "sqlite", "config": {"file": str(self.lite_file)}, "forward_to": file_sink,
+            "type": "sqlite", "config": {"file": str(self.lite_file), "options": LITE_OPTIONS}, "forward_to": file_sink,
         }}
         return {
             "pipeline_name": "datahub-mesh-test",
@@ -101,6 +136,10 @@ class Workspace:
         emitted = json.loads(emitted_file.read_text()) if emitted_file.exists() else []
         return Run(pipeline=pipeline, emitted=emitted)
 
+    def ingested_once(self) -> "SharedRun":
+        """Ingests with the default recipe and hands back a view of the result that tests only read."""
+        return SharedRun(self, self.ingest())
+
     def write_recipe(self, **overrides: Any) -> Path:
         recipe = self.recipe(**overrides)
         path = self.root / f"recipe-{self.runs}.yml"
@@ -113,11 +152,44 @@ class Workspace:
         return Store(self.lite_file)
 
 
+class SharedRun:
+    """A finished run that several tests read: its workspace allows no further run, its store opens read-only.
+
+    A test that changes the mesh or runs again needs a workspace of its own."""
+
+    def __init__(self, workspace: Workspace, run: Run):
+        self._workspace = workspace
+        self.run = run
+
+    @property
+    def root(self) -> Path:
+        return self._workspace.root
+
+    @property
+    def mesh(self) -> Path:
+        return self._workspace.mesh
+
+    @property
+    def state(self) -> Path:
+        return self._workspace.state
+
+    @property
+    def lite_file(self) -> Path:
+        return self._workspace.lite_file
+
+    @property
+    def decision_log(self) -> Path:
+        return self._workspace.decision_log
+
+    def store(self) -> "Store":
+        return Store(self.lite_file, read_only=True)
+
+
 class Store:
     """Reads the DataHub Lite SQLite file directly: latest aspects and every stored version."""
 
-    def __init__(self, file: Path):
-        self.db = sqlite3.connect(str(file))
+    def __init__(self, file: Path, read_only: bool = False):
+        self.db = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True) if read_only else sqlite3.connect(str(file))
 
     def aspect(self, urn: str, name: str) -> Optional[dict]:
         row = self.db.execute(

@@ -18,27 +18,26 @@ def _cli(*args, home, cwd):
                           env=env, cwd=cwd)
 
 
-def test_products_are_found_by_name_tag_and_domain_on_a_fresh_home(workspace, tmp_path):
-    workspace.ingest()
+def test_products_are_found_by_name_tag_and_domain_on_a_fresh_home(example_run, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    db = str(workspace.lite_file)
-    by_tag = _cli("products", "--db", db, "--tag", "pii", home=home, cwd=workspace.root)
+    db = str(example_run.lite_file)
+    by_tag = _cli("products", "--db", db, "--tag", "pii", home=home, cwd=example_run.root)
     assert by_tag.returncode == 0, by_tag.stderr
     assert [line.split()[0] for line in by_tag.stdout.splitlines()[1:]] == ["customer-360", "customers"]
-    by_domain = _cli("products", "--db", db, "--domain", "marketing", home=home, cwd=workspace.root)
+    by_domain = _cli("products", "--db", db, "--domain", "marketing", home=home, cwd=example_run.root)
     assert [line.split()[0] for line in by_domain.stdout.splitlines()[1:]] == [
         "campaign_performance", "customer-360", "lead_attribution"]
-    by_name = _cli("products", "--db", db, "--name", "ORDERS", home=home, cwd=workspace.root)
+    by_name = _cli("products", "--db", db, "--name", "ORDERS", home=home, cwd=example_run.root)
     assert by_name.stdout.splitlines()[0].split() == ["NAME", "VERSION", "DOMAIN", "LATEST", "DECISION", "TAGS"]
     assert by_name.stdout.splitlines()[1].split()[:4] == ["sales_orders_analytical", "2.1.0", "sales", "published"]
     assert "compliant with warnings" in by_name.stdout
-    domains = _cli("domains", "--db", db, home=home, cwd=workspace.root)
+    domains = _cli("domains", "--db", db, home=home, cwd=example_run.root)
     assert "customer-intelligence (in marketing): customer-360" in domains.stdout
     assert "finance: general_ledger" in domains.stdout  # accounts_receivable was denied
-    show = _cli("show", "customer-360", "--db", db, home=home, cwd=workspace.root)
+    show = _cli("show", "customer-360", "--db", db, home=home, cwd=example_run.root)
     assert "upstream: " in show.stdout and "data-products/sales/customers" in show.stdout
-    missing = _cli("products", "--db", str(tmp_path / "none.db"), home=home, cwd=workspace.root)
+    missing = _cli("products", "--db", str(tmp_path / "none.db"), home=home, cwd=example_run.root)
     assert missing.returncode != 0 and "run `datahub ingest -c recipes/mesh.yml` first" in missing.stderr
 
 

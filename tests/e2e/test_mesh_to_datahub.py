@@ -23,9 +23,8 @@ def test_the_source_is_registered_under_its_entry_point():
     assert source_registry.get("datahub-mesh") is DataHubMeshSource
 
 
-def test_domains_land_with_descriptions_owners_and_parent(workspace):
-    workspace.ingest()
-    store = workspace.store()
+def test_domains_land_with_descriptions_owners_and_parent(example_run):
+    store = example_run.store()
     assert store.urns("urn:li:domain:") == [urns.domain_urn(d) for d in
                                             ["customer-intelligence", "finance", "logistics", "marketing", "product",
                                              "sales"]]
@@ -37,9 +36,8 @@ def test_domains_land_with_descriptions_owners_and_parent(workspace):
     assert nested["parentDomain"] == urns.domain_urn("marketing")
 
 
-def test_products_land_with_domain_owner_version_sla_and_assets(workspace):
-    workspace.ingest()
-    store = workspace.store()
+def test_products_land_with_domain_owner_version_sla_and_assets(example_run):
+    store = example_run.store()
     urn = urns.product_urn("sales_orders_analytical")
     props = store.aspect(urn, "dataProductProperties")
     assert props["name"] == "sales_orders_analytical"
@@ -54,9 +52,8 @@ def test_products_land_with_domain_owner_version_sla_and_assets(workspace):
     assert group["email"] == "sales-analytics@company.com"
 
 
-def test_datasets_carry_schema_types_keys_and_pii(workspace):
-    workspace.ingest()
-    store = workspace.store()
+def test_datasets_carry_schema_types_keys_and_pii(example_run):
+    store = example_run.store()
     schema = store.aspect(PROFILE, "schemaMetadata")
     fields = {f["fieldPath"]: f for f in schema["fields"]}
     assert schema["primaryKeys"] == ["customer_id"]
@@ -72,15 +69,13 @@ def test_datasets_carry_schema_types_keys_and_pii(workspace):
         "urn:li:tag:pii", "urn:li:tag:classification:confidential"}
 
 
-def test_cross_domain_product_shows_lineage_from_sales_and_marketing(workspace):
-    workspace.ingest()
-    upstreams = workspace.store().aspect(PROFILE, "upstreamLineage")["upstreams"]
+def test_cross_domain_product_shows_lineage_from_sales_and_marketing(example_run):
+    upstreams = example_run.store().aspect(PROFILE, "upstreamLineage")["upstreams"]
     assert sorted(u["dataset"] for u in upstreams) == sorted([CUSTOMERS, ORDERS, LEADS])
 
 
-def test_contract_checks_are_assertions_grouped_under_the_contract(workspace):
-    workspace.ingest()
-    store = workspace.store()
+def test_contract_checks_are_assertions_grouped_under_the_contract(example_run):
+    store = example_run.store()
     not_null = urns.assertion_urn("sales_orders_analytical", "sales_orders_analytical/not_null/order_id")
     info = store.aspect(not_null, "assertionInfo")
     assert info["type"] == "FIELD"
@@ -97,9 +92,8 @@ def test_contract_checks_are_assertions_grouped_under_the_contract(workspace):
     assert kinds >= {"schema", "not_null", "unique", "min", "allowed_values", "sql_metric", "completeness", "row_count"}
 
 
-def test_every_aspect_is_valid_for_its_entity_type(workspace):
-    workspace.ingest()
-    stored = workspace.store().all_aspects()
+def test_every_aspect_is_valid_for_its_entity_type(example_run):
+    stored = example_run.store().all_aspects()
     invalid = [(urn, aspect) for urn, aspect in stored if not _valid_aspect(guess_entity_type(urn), aspect)]
     assert invalid == []
     assert len(stored) > 500

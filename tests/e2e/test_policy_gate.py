@@ -23,14 +23,14 @@ def _definition_urns(run, product):
             (product in m["entityUrn"] or m["aspect"]["json"].get("customProperties", {}).get("data_product") == product)}
 
 
-def test_a_product_never_published_and_denied_leaves_nothing(workspace):
-    run = workspace.ingest()
+def test_a_product_never_published_and_denied_leaves_nothing(example_run):
+    run = example_run.run
     assert run.failed
     assert run.report.denied_products == {"accounts_receivable": [
         "[pii] product holds PII (accounts_receivable.customer_email) but security.encryption is not true: "
         "enable encryption"]}
     assert not [u for u in run.emitted_urns() if "accounts_receivable" in u]
-    store = workspace.store()
+    store = example_run.store()
     assert store.aspect(AR_PRODUCT, "dataProductProperties") is None
     assert store.aspect(AR_DATASET, "datasetProperties") is None
 
@@ -63,9 +63,9 @@ def test_fixing_the_denied_product_publishes_it(workspace):
     assert workspace.store().aspect(AR_PRODUCT, "dataProductProperties") is not None
 
 
-def test_every_decision_is_logged_and_traceable_from_datahub(workspace):
-    run = workspace.ingest()
-    events = read_events(workspace.decision_log)
+def test_every_decision_is_logged_and_traceable_from_datahub(example_run):
+    run = example_run.run
+    events = read_events(example_run.decision_log)
     assert len(events) == run.report.policy_decisions == 12
     assert chain_breaks_in(events) == []
     by_product = {e["input"]["product"]["name"]: e for e in events}
@@ -77,13 +77,12 @@ def test_every_decision_is_logged_and_traceable_from_datahub(workspace):
         assert event["bundles"]["mesh"]["revision"]
         assert "/input/product/owner/contact" in event["masked"]
         assert "@" not in json.dumps(event["input"]["product"]["owner"])
-    typed = typed_properties(workspace.store(), urns.product_urn("customer-360"))
+    typed = typed_properties(example_run.store(), urns.product_urn("customer-360"))
     assert typed["policy_decision_id"] == [by_product["customer-360"]["decision_id"]]
 
 
-def test_policy_outcomes_are_visible_as_assertions(workspace):
-    workspace.ingest()
-    store = workspace.store()
+def test_policy_outcomes_are_visible_as_assertions(example_run):
+    store = example_run.store()
     warned = urns.policy_assertion_urn("sales_orders_analytical", "retention", "sales_orders_analytical")
     assert store.aspect(warned, "assertionInfo")["customAssertion"]["type"] == "Governance policy"
     event = store.aspect(warned, "assertionRunEvent")

@@ -10,6 +10,8 @@ from typing import Any, Dict, Optional
 import duckdb
 import yaml
 
+from tests.e2e.harness import LITE_OPTIONS
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -65,7 +67,8 @@ class SmallMesh:
                 "type": "file", "config": {"filename": str(self.state / "checkpoints.json")}}},
         }
         recipe = {"pipeline_name": "readable-test", "source": {"type": "datahub-mesh", "config": config},
-                  "sink": {"type": "datahub-lite", "config": {"type": "sqlite", "config": {"file": str(self.state / "lite.db")}}}}
+                  "sink": {"type": "datahub-lite", "config": {"type": "sqlite", "config": {
+                      "file": str(self.state / "lite.db"), "options": LITE_OPTIONS}}}}
         path = self.root / "recipe.yml"
         path.write_text(yaml.safe_dump(recipe))
         return path

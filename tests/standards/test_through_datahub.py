@@ -19,11 +19,8 @@ CARRIERS = "urn:li:dataset:(urn:li:dataPlatform:s3,data-products/logistics/carri
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory):
-    ws = Workspace(tmp_path_factory.mktemp("example"))
-    ws.generate_data()
-    run = ws.ingest()
-    return ws, run
+def example(example_run):
+    return example_run, example_run.run
 
 
 def test_the_odps_product_lands_with_its_domain_team_assets_and_lineage(example):
