@@ -1,25 +1,29 @@
 """What a mesh of 1,000 to 10,000 products costs to ingest, first and again, and where the time goes.
 
-Scale (the default): on synthetic meshes (benchmarks/synthetic.py: N products x M fields) of 1,000, 5,000 and
-10,000 products, each run its own `datahub ingest` process, quality off, policy enforce on the embedded Rego
-engine with the decision log, stateful ingestion on (`file` provider), DataHub Lite sink (sqlite, WAL):
+Scale (at --sizes, default 1,000): on a synthetic mesh (benchmarks/synthetic.py: N products x M fields), each
+run its own `datahub ingest` process, quality off, policy enforce on the embedded Rego engine with the decision
+log, stateful ingestion on (`file` provider), DataHub Lite sink (sqlite, WAL):
 
   first:   the first run into an empty store and state: every definition is sent;
   re-run:  the same mesh again, unchanged (steady state): only this run's results are sent;
   replay:  DataHub's own `file` source replaying the first run's MCPs into a Lite sink: the baseline
            (the MCPs come from one more first run into the `file` sink, reported too);
-  no policy (at the smallest size): the first run with policy off, for the policy stage's share.
+  first, policy off: for the policy stage's share;
+  and decisions per second with the decision log (bench_policy.py's measurement on the same mesh).
 
-It prints per size the wall time, time per product, MCPs, peak RSS of each process, and the ratio of each
-run to the replay; then each goal as MET or MISSED.
+Memory (at --memory-sizes, default 1,000, 5,000 and 10,000): first run and unchanged re-run of the same
+pipeline into DataHub's `blackhole` sink, so the peak RSS is the pipeline's own and not a store's (the file
+sink keeps every record in memory until it closes).
 
-Stages (--stages, the smallest size only): where the time of one run goes. (a) our source alone:
+It prints per size the wall time, time per product, MCPs, peak RSS of each process and the ratio of each run to
+the replay, then each goal as MET or MISSED.
+
+Stages (--stages, the smallest size): where the time of one run goes. (a) our source alone:
 DataHubMeshSource.create(...) and iterate source.get_workunits() (load, validate, build MCPs, DataHub's
 work-unit processors), no sink; (b) `datahub ingest` into the file sink; (c) DataHub's `file` source
 re-ingesting the MCP file (b) wrote: our share of the end-to-end time.
 
-    python benchmarks/bench_mesh.py                                   # 1,000 / 5,000 / 10,000 products
-    python benchmarks/bench_mesh.py --sizes 1000 --stages             # one size, with the stage analysis
+    python benchmarks/bench_mesh.py --stages                          # about an hour on 2 cores
     python benchmarks/bench_mesh.py --quick                           # 200 products, CI smoke run
 """
 
@@ -357,6 +361,38 @@ def measure_scale(mesh: Path, root: Path, n: int, with_policy_off: bool) -> Dict
     return runs
 
 
+def blackhole_sink() -> Dict[str, Any]:
+    """DataHub's sink that drops every record: the pipeline's own memory, without a store's."""
+    return {"type": "blackhole", "config": {}}
+
+
+def measure_memory(mesh: Path, root: Path, n: int) -> Dict[str, dict]:
+    """First run and unchanged re-run of the whole pipeline (state kept), into DataHub's blackhole sink."""
+    state = run_dir(root, f"memory-state-{n}")
+    return {"first, blackhole": run_cli(lambda d: scale_recipe(mesh, state, f"mem-first-{n}", blackhole_sink()),
+                                        root, f"mem-first-{n}"),
+            "re-run, blackhole": run_cli(lambda d: scale_recipe(mesh, state, f"mem-rerun-{n}", blackhole_sink()),
+                                         root, f"mem-rerun-{n}")}
+
+
+def print_memory(series: Dict[int, Dict[str, dict]]) -> None:
+    print(f"\nmemory: whole pipeline, policy enforce, state kept, blackhole sink\n"
+          f"{'products':>8} {'run':18} {'wall s':>8} {'ms/product':>10} {'MCPs':>10} {'peak RSS MB':>11}")
+    for n, runs in sorted(series.items()):
+        for name, r in runs.items():
+            print(f"{n:8,d} {name:18} {r['wall_seconds']:8.1f} {r['wall_seconds'] / n * 1000:10.1f} "
+                  f"{r.get('mcps') or 0:10,d} {r['peak_rss_mb']:11.0f}")
+
+
+def memory_goals(series: Dict[int, Dict[str, dict]]) -> List[str]:
+    smallest, largest = min(series), max(series)
+    peak = max(r["peak_rss_mb"] for r in series[largest].values())
+    base = max(r["peak_rss_mb"] for r in series[smallest].values())
+    return [f"peak RSS at {largest:,}: {peak:.0f} MB (goal < {GOAL_RSS_MB} MB) -> {verdict(peak < GOAL_RSS_MB)}",
+            f"peak RSS at {largest:,} vs {smallest:,}: x{peak / base:.2f} (goal within {FLAT_RATIO - 1:.0%}) -> "
+            f"{verdict(peak <= base * FLAT_RATIO)}"]
+
+
 def print_scale(series: Dict[int, Dict[str, dict]]) -> None:
     print(f"\n{'products':>8} {'run':18} {'wall s':>8} {'ms/product':>10} {'MCPs':>10} {'peak RSS MB':>11} "
           f"{'/ replay':>8}")
@@ -392,11 +428,9 @@ def scale_goals(series: Dict[int, Dict[str, dict]], decisions_per_second: Option
     if decisions_per_second is not None:
         lines.append(f"policy decisions with the decision log: {decisions_per_second:,.0f}/s (goal >= 1,000) -> "
                      f"{verdict(decisions_per_second >= 1000)}")
-    peak = max(r["peak_rss_mb"] for r in (series[largest]["first"], series[largest]["re-run"]))
-    base = max(r["peak_rss_mb"] for r in (series[smallest]["first"], series[smallest]["re-run"]))
-    lines.append(f"peak RSS at {largest:,}: {peak:.0f} MB (goal < {GOAL_RSS_MB} MB) -> {verdict(peak < GOAL_RSS_MB)}")
-    lines.append(f"peak RSS at {largest:,} vs {smallest:,}: x{peak / base:.2f} (goal within "
-                 f"{FLAT_RATIO - 1:.0%}) -> {verdict(peak <= base * FLAT_RATIO)}")
+    if largest != smallest:
+        lines.append(f"Lite sink: peak RSS {max(r['peak_rss_mb'] for r in series[smallest].values()):.0f} MB at "
+                     f"{smallest:,}, {max(r['peak_rss_mb'] for r in series[largest].values()):.0f} MB at {largest:,}")
     return lines
 
 
@@ -423,7 +457,10 @@ def make_mesh(root: Path, products: int, fields: int) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default=None, help="comma-separated product counts (default 1000,5000,10000)")
+    parser.add_argument("--sizes", default=None,
+                        help="product counts for the Lite-sink runs, comma-separated (default 1000; --quick 200)")
+    parser.add_argument("--memory-sizes", default=None,
+                        help="product counts for the memory runs (default 1000,5000,10000; --quick 200,400)")
     parser.add_argument("--fields", type=int, default=20, help="M, fields per product")
     parser.add_argument("--quick", action="store_true", help="200 products: a smoke run for CI")
     parser.add_argument("--stages", action="store_true",
@@ -443,8 +480,12 @@ def main() -> None:
         print(json.dumps(work_profile(args.mesh, args.state, args.tag, args.state / "profile-lite.txt")))
         return
 
-    sizes = sorted(int(n) for n in (args.sizes or ("200" if args.quick else "1000,5000,10000")).split(","))
-    root = start_benchmark("ingestion", sizes[-1], args.fields, args.keep)
+    sizes = sorted(int(n) for n in (args.sizes if args.sizes is not None else ("200" if args.quick else "1000"))
+                   .split(",") if n)
+    memory_default = "200,400" if args.quick else "1000,5000,10000"
+    memory_sizes = sorted(int(n) for n in (args.memory_sizes if args.memory_sizes is not None else memory_default)
+                          .split(",") if n)
+    root = start_benchmark("ingestion", max(sizes + memory_sizes), args.fields, args.keep)
     started = time.perf_counter()
     try:
         series: Dict[int, Dict[str, dict]] = {}
@@ -452,11 +493,18 @@ def main() -> None:
             mesh = make_mesh(root, n, args.fields)
             print(f"  running first run, re-run and replay at N={n:,} ...", flush=True)
             series[n] = measure_scale(mesh, root, n, with_policy_off=n == sizes[0])
-        print(f"  measuring decisions per second at N={sizes[0]:,} ...", flush=True)
-        rate = measure_decision_rate(make_mesh(root, sizes[0], args.fields), root)
+        rate = None
+        if sizes:
+            print(f"  measuring decisions per second at N={sizes[0]:,} ...", flush=True)
+            rate = measure_decision_rate(make_mesh(root, sizes[0], args.fields), root)
+        memory: Dict[int, Dict[str, dict]] = {}
+        for n in memory_sizes:
+            print(f"  running the memory runs at N={n:,} ...", flush=True)
+            memory[n] = measure_memory(make_mesh(root, n, args.fields), root, n)
         print_scale(series)
-        goals = scale_goals(series, rate)
-        if args.stages:
+        print_memory(memory)
+        goals = (scale_goals(series, rate) if series else []) + (memory_goals(memory) if memory else [])
+        if args.stages and sizes:
             goals.append(stage_analysis(make_mesh(root, sizes[0], args.fields), root, args.profile))
         print("\n== goals ==")
         print("\n".join(goals))
@@ -464,7 +512,8 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
-    command = ["python", "benchmarks/bench_mesh.py", "--sizes", ",".join(map(str, sizes)), "--fields", str(args.fields)]
+    command = ["python", "benchmarks/bench_mesh.py", "--sizes", ",".join(map(str, sizes)),
+               "--memory-sizes", ",".join(map(str, memory_sizes)), "--fields", str(args.fields)]
     command += [flag for flag, on in (("--stages", args.stages), ("--profile", args.profile)) if on]
     print(f"reproduce: cd <repo> && {' '.join(command)}")
 
