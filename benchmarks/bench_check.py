@@ -24,7 +24,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -66,7 +65,7 @@ def make_pull_request(root: Path, mesh: Path) -> Path:
     return repo
 
 
-def run(command: List[str], cwd: Path) -> Dict[str, float]:
+def run(command: list[str], cwd: Path) -> dict[str, float]:
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_env())
     err = child.stderr.read()  # type: ignore[union-attr]
@@ -98,7 +97,7 @@ def main() -> None:
     }
     try:
         repo = make_pull_request(root, make_mesh(root, products, args.fields))
-        results: Dict[str, List[Dict[str, float]]] = {name: [] for name in commands}
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
         for i in range(args.repeat):
             for name, command in commands.items():
                 print(f"  running {name} ({i + 1}/{args.repeat}) ...", flush=True)

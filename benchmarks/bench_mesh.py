@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -56,9 +56,9 @@ GOAL_POLICY_SHARE = 0.10  # the policy stage: under a tenth of the enforce run
 # --- the child processes -------------------------------------------------------------------
 
 
-def source_config(mesh: Path, state: Path, tag: str, policy: str = "off") -> Dict[str, Any]:
+def source_config(mesh: Path, state: Path, tag: str, policy: str = "off") -> dict[str, Any]:
     if policy == "off":
-        policy_config: Dict[str, Any] = {"mode": "off"}
+        policy_config: dict[str, Any] = {"mode": "off"}
     else:
         policy_config = {"mode": policy, "engine": "embedded", "rego_dir": str(REPO / "rego"),
                          "decision_log": str(state / "decisions.jsonl")}
@@ -137,7 +137,7 @@ def run_dir(root: Path, tag: str) -> Path:
     return folder
 
 
-def start_benchmark(name: str, products: int, fields: int, keep: Optional[Path]) -> Path:
+def start_benchmark(name: str, products: int, fields: int, keep: Path | None) -> Path:
     """The work folder, and the header every benchmark prints first."""
     root = keep or Path(tempfile.mkdtemp(prefix=f"bench_{name}_"))
     root.mkdir(parents=True, exist_ok=True)
@@ -146,7 +146,7 @@ def start_benchmark(name: str, products: int, fields: int, keep: Optional[Path])
     return root
 
 
-def run_worker(script: str, args: List[str], state: Path, what: str) -> dict:
+def run_worker(script: str, args: list[str], state: Path, what: str) -> dict:
     """Run a worker process; its JSON result plus its wall time and its own peak RSS."""
     command = [sys.executable, script, "--worker", *args, "--state", str(state)]
     with open(state / "run.log", "w") as log:
@@ -169,7 +169,7 @@ def measure_source(mesh: Path, root: Path, tag: str) -> dict:
     return result
 
 
-def child_env() -> Dict[str, str]:
+def child_env() -> dict[str, str]:
     # No telemetry from the CLI; the plugin is importable from the checkout.
     return dict(os.environ, DATAHUB_TELEMETRY_ENABLED="false",
                 PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
@@ -183,16 +183,16 @@ def datahub_cli() -> str:
     return found
 
 
-def file_sink(path: Path) -> Dict[str, Any]:
+def file_sink(path: Path) -> dict[str, Any]:
     return {"type": "file", "config": {"filename": str(path)}}
 
 
-def lite_sink(path: Path) -> Dict[str, Any]:
+def lite_sink(path: Path) -> dict[str, Any]:
     return {"type": "datahub-lite",
             "config": {"type": "sqlite", "config": {"file": str(path), "options": {"journal_mode": "WAL"}}}}
 
 
-def _last(pattern: str, text: str, kind=float) -> Optional[Any]:
+def _last(pattern: str, text: str, kind=float) -> Any | None:
     found = re.findall(pattern, text)
     return kind(found[-1]) if found else None
 
@@ -229,12 +229,12 @@ def run_cli(make_recipe, root: Path, tag: str) -> dict:
     }
 
 
-def mesh_recipe(mesh: Path, state: Path, tag: str, sink: Dict[str, Any], policy: str = "off") -> Dict[str, Any]:
+def mesh_recipe(mesh: Path, state: Path, tag: str, sink: dict[str, Any], policy: str = "off") -> dict[str, Any]:
     return {"pipeline_name": "bench-mesh", "run_id": f"bench-{tag}",
             "source": {"type": "datahub-mesh", "config": source_config(mesh, state, tag, policy)}, "sink": sink}
 
 
-def file_source_recipe(mcp_file: Path, out: Path) -> Dict[str, Any]:
+def file_source_recipe(mcp_file: Path, out: Path) -> dict[str, Any]:
     return {"pipeline_name": "bench-file-source", "run_id": "bench-file-source",
             "source": {"type": "file", "config": {"path": str(mcp_file)}}, "sink": file_sink(out)}
 
@@ -278,15 +278,15 @@ def work_profile(mesh: Path, state: Path, tag: str, out: Path) -> dict:
 # --- the report ------------------------------------------------------------------------------
 
 
-def _f(value: Optional[float], digits: int = 1, width: int = 9) -> str:
+def _f(value: float | None, digits: int = 1, width: int = 9) -> str:
     return f"{value:{width}.{digits}f}" if value is not None else f"{'-':>{width}}"
 
 
-def _rate(mcps: Optional[int], seconds: Optional[float]) -> Optional[float]:
+def _rate(mcps: int | None, seconds: float | None) -> float | None:
     return mcps / seconds if mcps and seconds else None
 
 
-def print_runs(runs: Dict[str, dict]) -> None:
+def print_runs(runs: dict[str, dict]) -> None:
     print(f"\n{'run':44} {'process s':>9} {'in-run s':>9} {'MCPs':>8} {'MCPs/s':>8} {'peak RSS MB':>11}")
     for name, r in runs.items():
         mcps = r.get("mcps")
@@ -301,11 +301,11 @@ def print_runs(runs: Dict[str, dict]) -> None:
                 print(f"    {label:40} {'':9} {_f(seconds)}")
 
 
-def print_ratios(a: dict, b_file: dict, b_lite: dict, c: dict, enforce: Optional[dict]) -> str:
+def print_ratios(a: dict, b_file: dict, b_lite: dict, c: dict, enforce: dict | None) -> str:
     ours = a["work_seconds"]
     as_in_cli = ours - a["flags_seconds"]
 
-    def per(seconds: float, run: dict, key: str) -> Optional[float]:
+    def per(seconds: float, run: dict, key: str) -> float | None:
         return seconds / run[key] if run.get(key) else None
 
     print("\nratios of our source's in-run time (a) to each whole run")
@@ -334,7 +334,7 @@ def print_ratios(a: dict, b_file: dict, b_lite: dict, c: dict, enforce: Optional
 # --- scale: first run, steady-state re-run, replay baseline ---------------------------------------
 
 
-def scale_recipe(mesh: Path, state: Path, tag: str, sink: Dict[str, Any], policy: str = "enforce") -> Dict[str, Any]:
+def scale_recipe(mesh: Path, state: Path, tag: str, sink: dict[str, Any], policy: str = "enforce") -> dict[str, Any]:
     """Stateful ingestion on: the checkpoint in `state` carries what the next run needs."""
     recipe = mesh_recipe(mesh, state, tag, sink, policy)
     recipe["source"]["config"]["stateful_ingestion"] = {
@@ -342,7 +342,7 @@ def scale_recipe(mesh: Path, state: Path, tag: str, sink: Dict[str, Any], policy
     return recipe
 
 
-def measure_scale(mesh: Path, root: Path, n: int, with_policy_off: bool) -> Dict[str, dict]:
+def measure_scale(mesh: Path, root: Path, n: int, with_policy_off: bool) -> dict[str, dict]:
     state = run_dir(root, f"state-{n}")
     store = lite_sink(state / "lite.db")
     runs = {"first": run_cli(lambda d: scale_recipe(mesh, state, f"first-{n}", store), root, f"first-{n}"),
@@ -361,12 +361,12 @@ def measure_scale(mesh: Path, root: Path, n: int, with_policy_off: bool) -> Dict
     return runs
 
 
-def blackhole_sink() -> Dict[str, Any]:
+def blackhole_sink() -> dict[str, Any]:
     """DataHub's sink that drops every record: the pipeline's own memory, without a store's."""
     return {"type": "blackhole", "config": {}}
 
 
-def measure_memory(mesh: Path, root: Path, n: int) -> Dict[str, dict]:
+def measure_memory(mesh: Path, root: Path, n: int) -> dict[str, dict]:
     """First run and unchanged re-run of the whole pipeline (state kept), into DataHub's blackhole sink."""
     state = run_dir(root, f"memory-state-{n}")
     return {"first, blackhole": run_cli(lambda d: scale_recipe(mesh, state, f"mem-first-{n}", blackhole_sink()),
@@ -375,7 +375,7 @@ def measure_memory(mesh: Path, root: Path, n: int) -> Dict[str, dict]:
                                          root, f"mem-rerun-{n}")}
 
 
-def print_memory(series: Dict[int, Dict[str, dict]]) -> None:
+def print_memory(series: dict[int, dict[str, dict]]) -> None:
     print(f"\nmemory: whole pipeline, policy enforce, state kept, blackhole sink\n"
           f"{'products':>8} {'run':18} {'wall s':>8} {'ms/product':>10} {'MCPs':>10} {'peak RSS MB':>11}")
     for n, runs in sorted(series.items()):
@@ -384,7 +384,7 @@ def print_memory(series: Dict[int, Dict[str, dict]]) -> None:
                   f"{r.get('mcps') or 0:10,d} {r['peak_rss_mb']:11.0f}")
 
 
-def memory_goals(series: Dict[int, Dict[str, dict]]) -> List[str]:
+def memory_goals(series: dict[int, dict[str, dict]]) -> list[str]:
     smallest, largest = min(series), max(series)
     peak = max(r["peak_rss_mb"] for r in series[largest].values())
     base = max(r["peak_rss_mb"] for r in series[smallest].values())
@@ -393,7 +393,7 @@ def memory_goals(series: Dict[int, Dict[str, dict]]) -> List[str]:
             f"{verdict(peak <= base * FLAT_RATIO)}"]
 
 
-def print_scale(series: Dict[int, Dict[str, dict]]) -> None:
+def print_scale(series: dict[int, dict[str, dict]]) -> None:
     print(f"\n{'products':>8} {'run':18} {'wall s':>8} {'ms/product':>10} {'MCPs':>10} {'peak RSS MB':>11} "
           f"{'/ replay':>8}")
     for n, runs in sorted(series.items()):
@@ -407,7 +407,7 @@ def verdict(met: bool) -> str:
     return "MET" if met else "MISSED"
 
 
-def scale_goals(series: Dict[int, Dict[str, dict]], decisions_per_second: Optional[float]) -> List[str]:
+def scale_goals(series: dict[int, dict[str, dict]], decisions_per_second: float | None) -> list[str]:
     smallest, largest = min(series), max(series)
     lines = []
     first, rerun = series[smallest]["first"], series[smallest]["re-run"]
@@ -434,7 +434,7 @@ def scale_goals(series: Dict[int, Dict[str, dict]], decisions_per_second: Option
     return lines
 
 
-def measure_decision_rate(mesh: Path, root: Path) -> Optional[float]:
+def measure_decision_rate(mesh: Path, root: Path) -> float | None:
     """Decisions per second with the decision log, measured by bench_policy.py on the same mesh."""
     import bench_policy
 
@@ -488,7 +488,7 @@ def main() -> None:
     root = start_benchmark("ingestion", max(sizes + memory_sizes), args.fields, args.keep)
     started = time.perf_counter()
     try:
-        series: Dict[int, Dict[str, dict]] = {}
+        series: dict[int, dict[str, dict]] = {}
         for n in sizes:
             mesh = make_mesh(root, n, args.fields)
             print(f"  running first run, re-run and replay at N={n:,} ...", flush=True)
@@ -497,7 +497,7 @@ def main() -> None:
         if sizes:
             print(f"  measuring decisions per second at N={sizes[0]:,} ...", flush=True)
             rate = measure_decision_rate(make_mesh(root, sizes[0], args.fields), root)
-        memory: Dict[int, Dict[str, dict]] = {}
+        memory: dict[int, dict[str, dict]] = {}
         for n in memory_sizes:
             print(f"  running the memory runs at N={n:,} ...", flush=True)
             memory[n] = measure_memory(make_mesh(root, n, args.fields), root, n)
@@ -531,7 +531,7 @@ def stage_analysis(mesh: Path, root: Path, profile: bool) -> str:
         ("(c) DataHub file source -> file (baseline)", lambda: run_cli(
             lambda d: file_source_recipe(root / "file" / "mcps.json", d / "mcps.json"), root, "replay")),
     ]
-    runs: Dict[str, dict] = {}
+    runs: dict[str, dict] = {}
     for name, step in steps:
         print(f"  running {name} ...", flush=True)
         runs[name] = step()

@@ -20,14 +20,12 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_mesh import (  # noqa: E402
-    lite_sink, make_mesh, mesh_recipe, run_cli, run_dir, run_worker, start_benchmark, verdict)
+from bench_mesh import lite_sink, make_mesh, mesh_recipe, run_cli, run_dir, run_worker, start_benchmark, verdict  # noqa: E402
 
 GOAL_SHARE = 0.10  # the policy stage: under a tenth of the end-to-end time
 GOAL_RATE = 1000  # policy decisions per second, decision log on
@@ -113,7 +111,7 @@ def decision_rate(d: dict) -> float:
     return d["decisions"] / d["decide_logged_seconds"]
 
 
-def print_goals(d: dict, share: Optional[float], command: str) -> None:
+def print_goals(d: dict, share: float | None, command: str) -> None:
     rate = decision_rate(d)
     print("\n== goals ==")
     print(f"decisions per second with the decision log >= {GOAL_RATE:,}: {rate:,.0f} -> {verdict(rate >= GOAL_RATE)}")
@@ -175,7 +173,7 @@ def main() -> None:
     command += ["--decisions-only"] if args.decisions_only else []
     root = start_benchmark("policy", products, args.fields, args.keep)
     started = time.perf_counter()
-    share: Optional[float] = None
+    share: float | None = None
     try:
         mesh = make_mesh(root, products, args.fields)
         print("  running decisions ...", flush=True)

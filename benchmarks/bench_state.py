@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -37,7 +36,7 @@ from datahub_mesh.state import MeshCheckpointState  # noqa: E402
 LIMIT = StatefulIngestionConfig().max_checkpoint_state_size  # DataHub's default: 16 MB
 
 
-def states(mesh_root: Path) -> Dict[str, object]:
+def states(mesh_root: Path) -> dict[str, object]:
     mesh = load_mesh(mesh_root).mesh
     published = PublishedState()
     removal = GenericCheckpointState()
@@ -53,11 +52,11 @@ def states(mesh_root: Path) -> Dict[str, object]:
     return {"mesh": MeshCheckpointState(published=published), "removal": removal, "urns": removal.urn_count()}
 
 
-def measure(products: int, fields: int) -> Dict[str, float]:
+def measure(products: int, fields: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         root = synthetic.write_mesh(Path(tmp) / "mesh", products, fields)
         built = states(root)
-    out: Dict[str, float] = {"products": products, "urns": built["urns"]}
+    out: dict[str, float] = {"products": products, "urns": built["urns"]}
     for job in ("mesh", "removal"):
         state = built[job]
         started = time.perf_counter()
@@ -68,7 +67,7 @@ def measure(products: int, fields: int) -> Dict[str, float]:
     return out
 
 
-def main(argv: List[str]) -> None:
+def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--products", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--fields", type=int, default=20)

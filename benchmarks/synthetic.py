@@ -21,7 +21,7 @@ import datetime as dt
 import random
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import yaml
 
@@ -75,13 +75,13 @@ def product_name(index: int) -> str:
     return f"{entity}_{shape}_{index:05d}"
 
 
-def domain_of(index: int) -> Dict[str, Any]:
+def domain_of(index: int) -> dict[str, Any]:
     return DOMAINS[index % len(DOMAINS)]
 
 
-def _fields(index: int, entity: str, count: int, pii: bool, rng: random.Random) -> List[Dict[str, Any]]:
+def _fields(index: int, entity: str, count: int, pii: bool, rng: random.Random) -> list[dict[str, Any]]:
     singular = entity[:-1] if entity.endswith("s") else entity
-    fields: List[Dict[str, Any]] = [{
+    fields: list[dict[str, Any]] = [{
         "name": f"{singular}_id", "type": "string", "description": f"Unique identifier of the {singular}",
         "primary_key": True,
     }, {
@@ -95,7 +95,7 @@ def _fields(index: int, entity: str, count: int, pii: bool, rng: random.Random) 
         suffix, kind, description, constraints = templates[position % len(templates)]
         round_ = position // len(templates)
         name = suffix if round_ == 0 else f"{suffix}_{round_ + 1}"
-        field: Dict[str, Any] = {"name": name, "type": kind, "description": description.format(e=singular)}
+        field: dict[str, Any] = {"name": name, "type": kind, "description": description.format(e=singular)}
         if constraints:
             field["constraints"] = [dict(c) if isinstance(c, dict) else c for c in constraints]
         if suffix == "contact_email":
@@ -109,7 +109,7 @@ def _schedule(index: int, hours: int) -> str:
     return f"{index % 60} 2 * * *" if hours >= 24 else f"{index % 60} */{hours} * * *"
 
 
-def product_spec(index: int, products: int, fields: int, denied: bool, rng: random.Random) -> Dict[str, Any]:
+def product_spec(index: int, products: int, fields: int, denied: bool, rng: random.Random) -> dict[str, Any]:
     domain = domain_of(index)
     name = product_name(index)
     entity = ENTITIES[index % len(ENTITIES)]
@@ -130,7 +130,7 @@ def product_spec(index: int, products: int, fields: int, denied: bool, rng: rand
         changelog.append({"version": "1.0.0", "date": released - dt.timedelta(days=90),
                           "changes": ["First published version"], "breaking": False})
     field_specs = _fields(index, entity, max(fields, 2), pii, rng)
-    spec: Dict[str, Any] = {
+    spec: dict[str, Any] = {
         "name": name,
         "version": version,
         "domain": domain.get("parent", domain["name"]),
@@ -184,13 +184,13 @@ def product_spec(index: int, products: int, fields: int, denied: bool, rng: rand
     return spec
 
 
-def domains_file(products: int) -> Dict[str, Any]:
-    by_domain: Dict[str, List[str]] = {d["name"]: [] for d in DOMAINS}
+def domains_file(products: int) -> dict[str, Any]:
+    by_domain: dict[str, list[str]] = {d["name"]: [] for d in DOMAINS}
     for i in range(products):
         by_domain[domain_of(i)["name"]].append(product_name(i))
     domains = []
     for d in DOMAINS:
-        entry: Dict[str, Any] = {"name": d["name"]}
+        entry: dict[str, Any] = {"name": d["name"]}
         if "parent" in d:
             entry["parent"] = d["parent"]
         entry.update({
@@ -220,7 +220,7 @@ def _dump(data: Any) -> str:
 
 
 def write_mesh(root: Path, products: int = 1000, fields: int = 20, seed: int = 20240115,
-               deny_every: Optional[int] = 50) -> Path:
+               deny_every: int | None = 50) -> Path:
     """Write the mesh under root (created; must not hold a mesh already) and return root."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)

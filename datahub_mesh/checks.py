@@ -5,7 +5,8 @@ quality stage runs, so a check's id is stable across runs and across both uses.
 """
 
 import re
-from typing import Any, Dict, Iterable, List, Literal, Optional
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -17,7 +18,7 @@ CheckKind = Literal[
     "freshness", "completeness", "row_count", "row_count_change", "sql_metric", "sql_condition", "sodacl", "metric",
 ]
 
-DEFAULT_SEVERITY: Dict[str, m.Severity] = {
+DEFAULT_SEVERITY: dict[str, m.Severity] = {
     "schema": "critical", "not_null": "critical", "unique": "critical", "primary_key": "critical",
     "min": "high", "max": "high", "allowed_values": "high", "pattern": "high",
     "freshness": "critical", "completeness": "critical", "row_count": "critical",
@@ -36,21 +37,21 @@ class ContractCheck(m.Frozen):
     product: str
     port: str
     kind: CheckKind
-    columns: List[str] = Field(default=[], description="The table columns the check reads, in declared order")
+    columns: list[str] = Field(default=[], description="The table columns the check reads, in declared order")
     on_column: bool = Field(default=False, description="Declared on one column (not by a product-wide rule or "
                             "SLA): policy messages name that column")
-    params: Dict[str, Any] = {}
+    params: dict[str, Any] = {}
     severity: m.Severity
     description: str
 
     @property
-    def column(self) -> Optional[str]:
+    def column(self) -> str | None:
         """The column the check is about, when it reads exactly one."""
         return self.columns[0] if len(self.columns) == 1 else None
 
 
-def contract_checks(product: m.DataProduct) -> List[ContractCheck]:
-    checks: List[ContractCheck] = []
+def contract_checks(product: m.DataProduct) -> list[ContractCheck]:
+    checks: list[ContractCheck] = []
     for port in product.outputs:
         checks.extend(_port_checks(product, port))
     default_port = product.default_port
@@ -64,7 +65,7 @@ def contract_checks(product: m.DataProduct) -> List[ContractCheck]:
 
 
 def _check(product: m.DataProduct, port: str, kind: CheckKind, description: str, columns: Iterable[str] = (),
-           name: Optional[str] = None, on_column: bool = False, **params: Any) -> ContractCheck:
+           name: str | None = None, on_column: bool = False, **params: Any) -> ContractCheck:
     columns = list(columns)
     suffix = name or (columns[0] if on_column else None)
     check_id = f"{port}/{kind}" + (f"/{suffix}" if suffix else "")
@@ -166,7 +167,7 @@ _MATCHES = re.compile(r"^\s*(\w+)\s+matches\s+(.+?)(?:\s+pattern)?\s*$", re.I)
 _NAMED_PATTERNS = {"rfc5322": FORMAT_PATTERNS["email"], "email": FORMAT_PATTERNS["email"], "uuid": FORMAT_PATTERNS["uuid"]}
 
 
-def _rule_checks(product: m.DataProduct, rule: m.QualityRule, port: str) -> List[ContractCheck]:
+def _rule_checks(product: m.DataProduct, rule: m.QualityRule, port: str) -> list[ContractCheck]:
     """Rules are prose with a few well-known shapes; anything else is run as a SQL row condition."""
     def named(kind: CheckKind, description: str, **params: Any) -> ContractCheck:
         check = _check(product, port, kind, f"{rule.name}: {description}", name=rule.name, **params)
@@ -184,7 +185,7 @@ def _rule_checks(product: m.DataProduct, rule: m.QualityRule, port: str) -> List
     return [named("sql_condition", text, condition=text)]
 
 
-def _with_alert_severities(product: m.DataProduct, checks: List[ContractCheck]) -> List[ContractCheck]:
+def _with_alert_severities(product: m.DataProduct, checks: list[ContractCheck]) -> list[ContractCheck]:
     """Observability alerts (`type: freshness, severity: critical`) set the severity of their checks."""
     by_type = {a.type: a.severity for a in product.alerts}
     explicit = {c.name for c in product.sql_checks}

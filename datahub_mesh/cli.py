@@ -19,7 +19,6 @@ Exit codes: 0 done, 1 the answer is "no" (problems found, breaking change, denie
 import argparse
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 from datahub_mesh import __version__
 from datahub_mesh.cli_manners import UsageError, exit_codes, user_mistakes
@@ -32,7 +31,7 @@ CATALOG_HELP = {
 }
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["audit"]:
         from datahub_mesh.audit.cli import main as audit_main

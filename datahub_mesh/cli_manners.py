@@ -2,9 +2,9 @@
 to do, exit status 2, no traceback. Each command's exit codes, for its --help."""
 
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 BAD_INPUT = 2
 

@@ -1,13 +1,12 @@
 """The recipe's `source.config` for `type: datahub-mesh`."""
 
-from typing import List, Literal, Optional
-
-from pydantic import Field, SecretStr
+from typing import Literal
 
 from datahub.configuration.common import AllowDenyPattern, ConfigModel
 from datahub.configuration.source_common import EnvConfigMixin
 from datahub.ingestion.source.state.stale_entity_removal_handler import StatefulStaleMetadataRemovalConfig
 from datahub.ingestion.source.state.stateful_ingestion_base import StatefulIngestionConfigBase
+from pydantic import Field, SecretStr
 
 from datahub_mesh.quality.models import QualityConfig
 from datahub_mesh.spec.yaml_reader import DEFAULT_MAX_FILE_BYTES
@@ -26,8 +25,8 @@ class PolicyConfig(ConfigModel):
     )
     rego_dir: str = Field(default="rego", description="Folder of Rego policies for the embedded engine; with "
                           "`engine: opa`, the bundle OPA serves: every answer must report all of its policy areas.")
-    opa_url: Optional[str] = Field(default=None, description="OPA server URL, e.g. http://localhost:8181.")
-    opa_token: Optional[SecretStr] = Field(
+    opa_url: str | None = Field(default=None, description="OPA server URL, e.g. http://localhost:8181.")
+    opa_token: SecretStr | None = Field(
         default=None,
         description="Bearer token for the OPA server; write it as ${OPA_TOKEN}. Kept as a secret: masked in "
         "the report, logs and errors, and never written to the decision log or to DataHub.",
@@ -42,24 +41,24 @@ class PolicyConfig(ConfigModel):
     run_lock_wait_seconds: float = Field(
         default=30.0, ge=0, description="How long a run waits for another run on the same decision log and state "
         "to finish before it stops with an error.")
-    decision_log: Optional[str] = Field(
+    decision_log: str | None = Field(
         default=".datahub-mesh/decisions.jsonl",
         description="JSON-lines file that receives an OPA decision-log event per decision (embedded engine). "
         "With an OPA server, OPA writes its own decision logs; this file still records the decisions "
         "as this run saw them, with the decision_id OPA returned.",
     )
-    mask: List[str] = Field(
+    mask: list[str] = Field(
         default_factory=lambda: ["/input/product/owner/contact"],
         description="Input paths (JSON pointers, as OPA's mask policy) replaced by a hash in the decision log.",
     )
-    erase: List[str] = Field(default_factory=list, description="Input paths removed from the decision log.")
+    erase: list[str] = Field(default_factory=list, description="Input paths removed from the decision log.")
 
 
 class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataRemovalConfig], EnvConfigMixin):
     """Reads a data mesh kept as YAML, checks and governs it, and publishes it to DataHub."""
 
     path: str = Field(description="Root folder of the mesh: domains.yaml, governance.yaml and product specs below it.")
-    default_domain: Optional[str] = Field(
+    default_domain: str | None = Field(
         default=None,
         description="Domain (declared in domains.yaml) for products whose spec names no domain or one that "
         "domains.yaml does not declare, in any format; each such product gets a warning. Without it, such "
@@ -81,7 +80,7 @@ class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataR
         default=AllowDenyPattern.allow_all(),
         description="Products (by name) this pipeline governs, within the selected domains.",
     )
-    published_state_path: Optional[str] = Field(
+    published_state_path: str | None = Field(
         default=".datahub-mesh/published.json",
         description="Deprecated: what the next run needs (the last published contracts, row counts, what a "
         "denied product keeps) is kept in the stateful-ingestion checkpoint. A file left here by an earlier "
@@ -93,19 +92,19 @@ class DataHubMeshSourceConfig(StatefulIngestionConfigBase[StatefulStaleMetadataR
         "backup or emptied. Without it, a run sends only the definitions that changed since the last run "
         "(their fingerprints are kept in the stateful-ingestion checkpoint) and every run's results.",
     )
-    full_refresh_interval_days: Optional[float] = Field(
+    full_refresh_interval_days: float | None = Field(
         default=7, ge=0,
         description="A run sends everything when the last full run is older than this many days, so a DataHub "
         "that lost metadata heals by itself; 0 makes every run a full run, null never forces one. A run is "
         "also full on the first run, after a run whose sink failed to write, and when the sink changes.",
     )
-    run_summary_path: Optional[str] = Field(
+    run_summary_path: str | None = Field(
         default=None,
         description="Where the run's outcome is written as JSON: each product published, kept at the version "
         "DataHub holds, or denied, with reasons and failed checks. `datahub-mesh products` and `show` read it. "
         "Default: last-run.json in the folder of `published_state_path` (.datahub-mesh/last-run.json).",
     )
-    preserve_ui_edits: Optional[bool] = Field(
+    preserve_ui_edits: bool | None = Field(
         default=None,
         description="Send what people can edit in the DataHub UI (owners, tags, structured properties, data "
         "product assets, names and descriptions) as PATCH proposals of what we own, so their edits survive "

@@ -5,14 +5,13 @@ and the version the catalog still holds; a product that was never published but 
 listed too, since it is not in the catalog at all.
 """
 
-from typing import List, Optional
 
 from datahub_mesh.discovery import Catalog, ProductEntry
 from datahub_mesh.emit.urns import domain_urn
 from datahub_mesh.run_summary import ProductOutcome, RunSummary
 
 
-def decision_text(outcome: Optional[ProductOutcome], entry: Optional[ProductEntry] = None) -> str:
+def decision_text(outcome: ProductOutcome | None, entry: ProductEntry | None = None) -> str:
     if outcome is None:
         status = entry.properties.get("policy_status", "") if entry else ""
         return f"{status} (no run summary)" if status else "unknown (no run summary)"
@@ -27,7 +26,7 @@ def decision_text(outcome: Optional[ProductOutcome], entry: Optional[ProductEntr
     return f"{verb} {outcome.version} at {when}, {held}"
 
 
-def decision_lines(outcome: Optional[ProductOutcome]) -> List[str]:
+def decision_lines(outcome: ProductOutcome | None) -> list[str]:
     if outcome is None:
         return []
     lines = [f"latest decision: {decision_text(outcome)}"]
@@ -37,8 +36,8 @@ def decision_lines(outcome: Optional[ProductOutcome]) -> List[str]:
     return lines
 
 
-def product_rows(catalog: Catalog, last_run: Optional[RunSummary], name: Optional[str] = None,
-                 domain: Optional[str] = None, tag: Optional[str] = None) -> List[List[str]]:
+def product_rows(catalog: Catalog, last_run: RunSummary | None, name: str | None = None,
+                 domain: str | None = None, tag: str | None = None) -> list[list[str]]:
     rows = []
     listed = set()
     for p in catalog.find(name=name, domain=domain, tag=tag):

@@ -1,8 +1,8 @@
 """Find domains, data products and datasets in an embedded DataHub Lite store."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
 
 from datahub.lite.lite_util import get_datahub_lite
 
@@ -13,27 +13,27 @@ from datahub_mesh.emit.structured import read_values
 class ProductEntry:
     urn: str
     name: str
-    domain: Optional[str]
+    domain: str | None
     version: str
     description: str
-    owners: List[str]
-    datasets: List[str]
-    tags: List[str]
-    properties: Dict[str, str]
+    owners: list[str]
+    datasets: list[str]
+    tags: list[str]
+    properties: dict[str, str]
     removed: bool
 
 
 @dataclass
 class Catalog:
-    domains: Dict[str, dict] = field(default_factory=dict)  # urn -> domainProperties
-    products: List[ProductEntry] = field(default_factory=list)
-    datasets: Dict[str, dict] = field(default_factory=dict)  # urn -> aspects
+    domains: dict[str, dict] = field(default_factory=dict)  # urn -> domainProperties
+    products: list[ProductEntry] = field(default_factory=list)
+    datasets: dict[str, dict] = field(default_factory=dict)  # urn -> aspects
 
-    def domain_name(self, urn: Optional[str]) -> Optional[str]:
+    def domain_name(self, urn: str | None) -> str | None:
         return self.domains.get(urn or "", {}).get("name") if urn else None
 
-    def find(self, name: Optional[str] = None, domain: Optional[str] = None, tag: Optional[str] = None,
-             include_removed: bool = False) -> List[ProductEntry]:
+    def find(self, name: str | None = None, domain: str | None = None, tag: str | None = None,
+             include_removed: bool = False) -> list[ProductEntry]:
         found = []
         for p in self.products:
             if p.removed and not include_removed:
@@ -47,7 +47,7 @@ class Catalog:
             found.append(p)
         return found
 
-    def _in_domain(self, urn: Optional[str], wanted: str) -> bool:
+    def _in_domain(self, urn: str | None, wanted: str) -> bool:
         """A product in a subdomain is also in its parent domain."""
         seen = set()
         while urn and urn not in seen:
@@ -74,11 +74,11 @@ def _tag_name(urn: str) -> str:
     return urn.removeprefix("urn:li:tag:")
 
 
-def _tags(aspects: dict) -> List[str]:
+def _tags(aspects: dict) -> list[str]:
     return [_tag_name(t["tag"]) for t in aspects.get("globalTags", {}).get("tags", [])]
 
 
-def _build(entities: Iterable[Dict[str, dict]]) -> Catalog:
+def _build(entities: Iterable[dict[str, dict]]) -> Catalog:
     catalog = Catalog()
     for entity in entities:
         (urn, aspects), = entity.items()
@@ -95,7 +95,7 @@ def _build(entities: Iterable[Dict[str, dict]]) -> Catalog:
     return catalog
 
 
-def _schema_fields(aspects: dict) -> List[List[str]]:
+def _schema_fields(aspects: dict) -> list[list[str]]:
     fields = aspects.get("schemaMetadata", {}).get("fields", [])
     return [[_tag_name(t["tag"]) for t in (f.get("globalTags") or {}).get("tags", [])] for f in fields]
 

@@ -5,7 +5,7 @@ expectations fail is breaking; additions they can ignore are compatible; text
 that only documents is a patch.
 """
 
-from typing import Dict, List, Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -20,15 +20,15 @@ _ORDER = {"none": 0, "patch": 1, "compatible": 2, "breaking": 3}
 class Change(BaseModel):
     level: Level
     port: str
-    column: Optional[str] = None
+    column: str | None = None
     description: str
 
 
 class Evolution(BaseModel):
     kind: Kind
-    previous_version: Optional[str]
+    previous_version: str | None
     version: str
-    changes: List[Change] = []
+    changes: list[Change] = []
 
     @property
     def needs_major_bump(self) -> bool:
@@ -41,7 +41,7 @@ class Snapshot(BaseModel):
     """What is remembered of a published contract, to compare the next one against."""
 
     version: str
-    outputs: List[m.OutputPort]
+    outputs: list[m.OutputPort]
     # False when rebuilt from DataHub's schema, which does not hold value constraints
     constraints_known: bool = True
 
@@ -50,7 +50,7 @@ class Snapshot(BaseModel):
         return cls(version=product.version, outputs=product.outputs)
 
 
-def classify(previous: Optional[Snapshot], current: m.DataProduct) -> Evolution:
+def classify(previous: Snapshot | None, current: m.DataProduct) -> Evolution:
     if previous is None:
         return Evolution(kind="none", previous_version=None, version=current.version)
     changes = _port_changes(previous.outputs, current.outputs, previous.constraints_known)
@@ -58,7 +58,7 @@ def classify(previous: Optional[Snapshot], current: m.DataProduct) -> Evolution:
     return Evolution(kind=kind, previous_version=previous.version, version=current.version, changes=changes)
 
 
-def _port_changes(old_ports: List[m.OutputPort], new_ports: List[m.OutputPort], constraints_known: bool) -> List[Change]:
+def _port_changes(old_ports: list[m.OutputPort], new_ports: list[m.OutputPort], constraints_known: bool) -> list[Change]:
     old, new = {p.name: p for p in old_ports}, {p.name: p for p in new_ports}
     changes = [Change(level="breaking", port=n, description=f"output port '{n}' was removed") for n in old if n not in new]
     changes += [Change(level="compatible", port=n, description=f"output port '{n}' was added") for n in new if n not in old]
@@ -67,12 +67,12 @@ def _port_changes(old_ports: List[m.OutputPort], new_ports: List[m.OutputPort], 
     return sorted(changes, key=lambda c: (-_ORDER[c.level], c.port, c.column or "", c.description))
 
 
-def _column_changes(port: str, old: m.OutputPort, new: m.OutputPort, constraints_known: bool) -> List[Change]:
-    changes: List[Change] = []
-    before: Dict[str, m.Column] = {c.name: c for c in old.columns}
-    after: Dict[str, m.Column] = {c.name: c for c in new.columns}
+def _column_changes(port: str, old: m.OutputPort, new: m.OutputPort, constraints_known: bool) -> list[Change]:
+    changes: list[Change] = []
+    before: dict[str, m.Column] = {c.name: c for c in old.columns}
+    after: dict[str, m.Column] = {c.name: c for c in new.columns}
 
-    def add(level: Level, column: Optional[str], text: str) -> None:
+    def add(level: Level, column: str | None, text: str) -> None:
         changes.append(Change(level=level, port=port, column=column, description=text))
 
     for name in before.keys() - after.keys():
@@ -90,8 +90,8 @@ def _column_changes(port: str, old: m.OutputPort, new: m.OutputPort, constraints
     return changes
 
 
-def _field_changes(old: m.Column, new: m.Column, constraints_known: bool) -> List[tuple]:
-    out: List[tuple] = []
+def _field_changes(old: m.Column, new: m.Column, constraints_known: bool) -> list[tuple]:
+    out: list[tuple] = []
     n = old.name
     if old.type.strip().lower() != new.type.strip().lower():
         out.append(("breaking", f"field '{n}' changed type from {old.type} to {new.type}"))
@@ -106,8 +106,8 @@ def _field_changes(old: m.Column, new: m.Column, constraints_known: bool) -> Lis
     return out
 
 
-def _constraint_changes(old: m.Column, new: m.Column) -> List[tuple]:
-    out: List[tuple] = []
+def _constraint_changes(old: m.Column, new: m.Column) -> list[tuple]:
+    out: list[tuple] = []
     n = old.name
     if not old.unique and new.unique and not new.primary_key:
         out.append(("breaking", f"field '{n}' must now be unique"))
@@ -124,7 +124,7 @@ def _constraint_changes(old: m.Column, new: m.Column) -> List[tuple]:
     return out
 
 
-def _bound_change(name: str, bound: str, old: Optional[float], new: Optional[float], tighter) -> List[tuple]:
+def _bound_change(name: str, bound: str, old: float | None, new: float | None, tighter) -> list[tuple]:
     if old == new:
         return []
     if old is None or (new is not None and tighter(old, new)):
@@ -132,7 +132,7 @@ def _bound_change(name: str, bound: str, old: Optional[float], new: Optional[flo
     return [("compatible", f"field '{name}' {bound} loosened from {old} to {new}")]
 
 
-def _values_change(name: str, old: Optional[List[str]], new: Optional[List[str]]) -> List[tuple]:
+def _values_change(name: str, old: list[str] | None, new: list[str] | None) -> list[tuple]:
     if old == new or (old is not None and new is not None and set(old) == set(new)):
         return []
     if new is None:

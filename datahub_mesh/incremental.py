@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from datahub.ingestion.api.committable import CommitPolicy, Committable
 from datahub.ingestion.api.common import PipelineContext
@@ -40,8 +40,8 @@ class SendPlan:
     full: bool
     reason: str
 
-    def sends(self, previous: Optional[PublishedProduct], definition_hash: Optional[str],
-              decision_id: Optional[str]) -> bool:
+    def sends(self, previous: PublishedProduct | None, definition_hash: str | None,
+              decision_id: str | None) -> bool:
         """False only for a definition identical to the one the last run sent, under the same decision."""
         if self.full or previous is None or definition_hash is None:
             return True

@@ -8,7 +8,6 @@ domains were already sent.
 import importlib.util
 import os
 from pathlib import Path
-from typing import List
 
 from datahub.configuration.common import ConfigurationError
 
@@ -21,7 +20,7 @@ def check_recipe(config: DataHubMeshSourceConfig) -> None:
         raise ConfigurationError("; ".join(problems))
 
 
-def _path(config: DataHubMeshSourceConfig) -> List[str]:
+def _path(config: DataHubMeshSourceConfig) -> list[str]:
     root = Path(config.path)
     if not root.is_dir():
         what = "is not a folder" if root.exists() else "does not exist"
@@ -29,7 +28,7 @@ def _path(config: DataHubMeshSourceConfig) -> List[str]:
     return []
 
 
-def _policy(config: DataHubMeshSourceConfig) -> List[str]:
+def _policy(config: DataHubMeshSourceConfig) -> list[str]:
     policy = config.policy
     if policy.mode == "off":
         return []
@@ -38,7 +37,7 @@ def _policy(config: DataHubMeshSourceConfig) -> List[str]:
     return problems + _rego_dir(policy.rego_dir)
 
 
-def _opa_url(url) -> List[str]:
+def _opa_url(url) -> list[str]:
     key = "source.config.policy.opa_url"
     if not url:
         return [f"{key}: policy.engine is 'opa' but no OPA server URL is set; set it (e.g. ${{OPA_URL}}) "
@@ -52,7 +51,7 @@ def _opa_url(url) -> List[str]:
     return []
 
 
-def _rego_dir(rego_dir: str) -> List[str]:
+def _rego_dir(rego_dir: str) -> list[str]:
     key = "source.config.policy.rego_dir"
     folder = Path(rego_dir)
     if not folder.is_dir():
@@ -72,7 +71,7 @@ def _rego_dir(rego_dir: str) -> List[str]:
     return []
 
 
-def _quality(config: DataHubMeshSourceConfig) -> List[str]:
+def _quality(config: DataHubMeshSourceConfig) -> list[str]:
     source = config.quality.data_source
     if not config.quality.enabled or not source:
         return []
@@ -84,7 +83,7 @@ def _quality(config: DataHubMeshSourceConfig) -> List[str]:
     return []
 
 
-def installed_data_sources() -> List[str]:
+def installed_data_sources() -> list[str]:
     spec = importlib.util.find_spec("soda.data_sources")
     if spec is None or not spec.submodule_search_locations:
         return []

@@ -7,10 +7,7 @@ URNs in the stale-removal state through it, and volume checks read the last row 
 
 import json
 import zlib
-from typing import Any, Dict, List, Optional
-
-from pydantic import BaseModel, BeforeValidator, PlainSerializer
-from typing_extensions import Annotated
+from typing import Annotated, Any
 
 from datahub.metadata.schema_classes import (
     DataProductPropertiesClass,
@@ -18,6 +15,7 @@ from datahub.metadata.schema_classes import (
     SchemaMetadataClass,
     StructuredPropertiesClass,
 )
+from pydantic import BaseModel, BeforeValidator, PlainSerializer
 
 from datahub_mesh.emit.structured import read_values
 from datahub_mesh.evolution import Snapshot
@@ -40,36 +38,36 @@ PackedSnapshot = Annotated[bytes, BeforeValidator(packed_snapshot),
 class PublishedProduct(BaseModel):
     version: str
     snapshot: PackedSnapshot
-    urns: List[str] = []
+    urns: list[str] = []
     source_file: str
-    decision_id: Optional[str] = None
+    decision_id: str | None = None
     published_at_ms: int
     # fingerprint of what DataHub received and the contract change it showed (no churn on re-runs)
-    definition_hash: Optional[str] = None
-    contract_change: Optional[str] = None
+    definition_hash: str | None = None
+    contract_change: str | None = None
 
 
 class PublishedState(BaseModel):
-    products: Dict[str, PublishedProduct] = {}
-    row_counts: Dict[str, Dict[str, int]] = {}
+    products: dict[str, PublishedProduct] = {}
+    row_counts: dict[str, dict[str, int]] = {}
     # urn/aspect -> fingerprint of the names and descriptions last sent as patches (emit.merge)
-    texts: Dict[str, str] = {}
+    texts: dict[str, str] = {}
     # incremental runs (datahub_mesh/incremental.py): the shared entities' fingerprint, when everything
     # was last sent, and a fingerprint of where to
-    shared_hash: Optional[str] = None
-    last_full_run_ms: Optional[int] = None
-    sent_to: Optional[str] = None
-    send_everything_because: Optional[str] = None  # set when DataHub may lack what a run sent
+    shared_hash: str | None = None
+    last_full_run_ms: int | None = None
+    sent_to: str | None = None
+    send_everything_because: str | None = None  # set when DataHub may lack what a run sent
 
-    def snapshot(self, product: str) -> Optional[Snapshot]:
+    def snapshot(self, product: str) -> Snapshot | None:
         published = self.products.get(product)
         return Snapshot.model_validate_json(zlib.decompress(published.snapshot)) if published else None
 
-    def products_from_file(self, source_file: str) -> List[str]:
+    def products_from_file(self, source_file: str) -> list[str]:
         return [name for name, p in self.products.items() if p.source_file == source_file]
 
 
-def snapshot_from_datahub(graph, product_urn: str) -> Optional[Snapshot]:
+def snapshot_from_datahub(graph, product_urn: str) -> Snapshot | None:
     """The published contract as DataHub holds it: version, ports, columns, types, keys, nullability.
 
     Value constraints (min, max, allowed values, patterns) live in assertions, not in
@@ -90,7 +88,7 @@ def snapshot_from_datahub(graph, product_urn: str) -> Optional[Snapshot]:
     return Snapshot(version=version, outputs=ports, constraints_known=False)
 
 
-def _columns(schema: Optional[SchemaMetadataClass]) -> List[m.Column]:
+def _columns(schema: SchemaMetadataClass | None) -> list[m.Column]:
     if schema is None:
         return []
     return [

@@ -15,10 +15,11 @@ import json
 import os
 import socket
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any, Iterable, List, Optional
+from typing import IO, Any
 
-from datahub.ingestion.api.committable import Committable, CommitPolicy
+from datahub.ingestion.api.committable import CommitPolicy, Committable
 
 POLL_SECONDS = 0.1
 
@@ -41,13 +42,13 @@ def _holder(handle: IO[str]) -> str:
 class RunLock:
     """Exclusive locks on the state files of one run; use as a context manager or acquire()/release()."""
 
-    def __init__(self, state_files: Iterable[Path], wait_seconds: float = 30.0, run_id: Optional[str] = None):
+    def __init__(self, state_files: Iterable[Path], wait_seconds: float = 30.0, run_id: str | None = None):
         self.paths = sorted({Path(str(p) + ".lock").resolve() for p in state_files if p})
         self.wait_seconds = wait_seconds
         self.run_id = run_id
-        self._handles: List[IO[str]] = []
+        self._handles: list[IO[str]] = []
 
-    def acquire(self) -> "RunLock":
+    def acquire(self) -> RunLock:
         try:
             for path in self.paths:  # always in the same order: two runs never wait on each other
                 self._handles.append(self._lock(path))
@@ -89,7 +90,7 @@ class RunLock:
             finally:
                 handle.close()
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         return self.acquire()
 
     def __exit__(self, *exc: object) -> None:

@@ -13,7 +13,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Optional
+from typing import Any, Literal
 
 import click
 from pydantic import BaseModel
@@ -41,13 +41,13 @@ class ProductOutcome(BaseModel):
     version: str = ""
     status: Status
     decided_at: str
-    catalog_version: Optional[str] = None  # what DataHub holds after this run (None: nothing)
-    reasons: List[str] = []
-    warnings: List[str] = []
+    catalog_version: str | None = None  # what DataHub holds after this run (None: nothing)
+    reasons: list[str] = []
+    warnings: list[str] = []
     checks_total: int = 0
     checks_passed: int = 0
-    failed_checks: List[CheckOutcome] = []
-    decision_id: Optional[str] = None
+    failed_checks: list[CheckOutcome] = []
+    decision_id: str | None = None
 
     @property
     def label(self) -> str:
@@ -56,7 +56,7 @@ class ProductOutcome(BaseModel):
 
 class SpecNote(BaseModel):
     file: str
-    line: Optional[int] = None
+    line: int | None = None
     field: str = ""
     message: str
 
@@ -71,14 +71,14 @@ class RunSummary(BaseModel):
     run_id: str = ""
     mesh: str = ""
     started_at: str = ""
-    finished_at: Optional[str] = None
+    finished_at: str | None = None
     products_total: int = 0
-    products: Dict[str, ProductOutcome] = {}
-    invalid: List[SpecNote] = []
-    kept_unloadable: List[ProductOutcome] = []
-    spec_warnings: List[SpecNote] = []
-    other_problems: List[str] = []
-    quality_errors: Dict[str, str] = {}  # product -> why its checks could not run
+    products: dict[str, ProductOutcome] = {}
+    invalid: list[SpecNote] = []
+    kept_unloadable: list[ProductOutcome] = []
+    spec_warnings: list[SpecNote] = []
+    other_problems: list[str] = []
+    quality_errors: dict[str, str] = {}  # product -> why its checks could not run
     sent: str = ""  # a full run (and why) or an incremental one (see datahub_mesh/incremental.py)
 
     # --- recording ------------------------------------------------------------------------------
@@ -125,21 +125,21 @@ class RunSummary(BaseModel):
         logger.debug(line)
         return line
 
-    def finish(self, path: Optional[Path], report: Any) -> None:
+    def finish(self, path: Path | None, report: Any) -> None:
         self.finished_at = _now()
         self.other_problems = _other_problems(report)
         if path is not None:
             write_json(path, self)
 
-    def decided(self, name: str) -> Optional[ProductOutcome]:
+    def decided(self, name: str) -> ProductOutcome | None:
         return self.products.get(name) or next((o for o in self.kept_unloadable if o.name == name), None)
 
-    def outcomes(self) -> List[ProductOutcome]:
+    def outcomes(self) -> list[ProductOutcome]:
         return [*self.products.values(), *self.kept_unloadable]
 
     # --- telling --------------------------------------------------------------------------------
 
-    def text(self, json_path: Optional[str] = None, report: Any = None) -> str:
+    def text(self, json_path: str | None = None, report: Any = None) -> str:
         if self.finished_at is not None:
             return "\n".join(summary_lines(self, json_path))
         # Still running, or the run stopped early: what is known so far, and every problem reported.
@@ -167,7 +167,7 @@ def _status_text(o: ProductOutcome) -> str:
     return f"{verb} ({held})"
 
 
-def summary_lines(s: RunSummary, json_path: Optional[str]) -> List[str]:
+def summary_lines(s: RunSummary, json_path: str | None) -> list[str]:
     outcomes = list(s.products.values())
     published = [o for o in outcomes if o.status == "published"]
     kept = [o for o in outcomes if o.status != "published" and o.catalog_version] + s.kept_unloadable
@@ -221,7 +221,7 @@ def _quoted(check: CheckOutcome, outcome: ProductOutcome) -> bool:
     return bool(check.message) and any(check.message in reason for reason in outcome.reasons) and outcome.status != "published"
 
 
-def _capped(lines: List[str], limit: Optional[int], what: str, indent: str = "  ") -> List[str]:
+def _capped(lines: list[str], limit: int | None, what: str, indent: str = "  ") -> list[str]:
     if limit is None or len(lines) <= limit:
         return lines
     return lines[:limit] + [f"{indent}... {len(lines) - limit} more {what} in the run summary JSON"]
@@ -235,7 +235,7 @@ def _past(outcome: str) -> str:
     return {"fail": "failed", "error": "errored", "not_run": "did not run"}.get(outcome, outcome)
 
 
-def _checks(run: Any) -> Dict[str, Any]:
+def _checks(run: Any) -> dict[str, Any]:
     failed, passed = [], 0
     for check in run.checks:
         result = run.results.get(check.id)
@@ -249,7 +249,7 @@ def _checks(run: Any) -> Dict[str, Any]:
     return {"checks_total": len(ran), "checks_passed": passed, "failed_checks": failed}
 
 
-def _other_problems(report: Any, told: bool = True) -> List[str]:
+def _other_problems(report: Any, told: bool = True) -> list[str]:
     """Report entries the summary has not told in its own words (all of them with told=False)."""
     out = []
     for level, known in (("failure", _TOLD_FAILURES), ("warning", _TOLD_WARNINGS), ("info", set())):
@@ -282,7 +282,7 @@ def write_json(path: Path, summary: RunSummary) -> None:
     os.replace(tmp, path)
 
 
-def read_json(path: Path) -> Optional[RunSummary]:
+def read_json(path: Path) -> RunSummary | None:
     """The last run's summary, or None when there is none (or it cannot be read)."""
     try:
         return RunSummary.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))

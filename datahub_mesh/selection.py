@@ -4,7 +4,6 @@ The whole mesh is always loaded and validated, so lineage to products of other
 pipelines resolves; only the selected products are checked, governed and emitted.
 """
 
-from typing import Dict, List, Optional
 
 from datahub.configuration.common import AllowDenyPattern
 
@@ -16,7 +15,7 @@ class Selection:
         self.domain_pattern = domain_pattern
         self.product_pattern = product_pattern
 
-    def domain_selected(self, domains: Dict[str, m.Domain], name: Optional[str]) -> bool:
+    def domain_selected(self, domains: dict[str, m.Domain], name: str | None) -> bool:
         """A sub-domain goes with its parent: `marketing` also selects `customer-intelligence`."""
         seen = set()
         while name and name not in seen:
@@ -29,8 +28,8 @@ class Selection:
     def product_selected(self, mesh: m.Mesh, product: m.DataProduct) -> bool:
         return self.product_pattern.allowed(product.name) and self.domain_selected(mesh.domains, product.domain)
 
-    def domains(self, mesh: m.Mesh) -> List[m.Domain]:
+    def domains(self, mesh: m.Mesh) -> list[m.Domain]:
         return [d for d in mesh.domains.values() if self.domain_selected(mesh.domains, d.name)]
 
-    def products(self, mesh: m.Mesh) -> List[str]:
+    def products(self, mesh: m.Mesh) -> list[str]:
         return [n for n in sorted(mesh.products) if self.product_selected(mesh, mesh.products[n])]

@@ -4,18 +4,16 @@ spec (load, validate) -> quality (Soda) -> policy (OPA) -> emit (MCPs) -> DataHu
 """
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.ingestion.api.common import PipelineContext
 from datahub.ingestion.api.decorators import SupportStatus, capability, config_class, platform_name, support_status
 from datahub.ingestion.api.source import MetadataWorkUnitProcessor, SourceCapability
 from datahub.ingestion.api.workunit import MetadataWorkUnit
-from datahub.ingestion.workunit_processors import AutoStaleEntityRemovalProcessor
-from datahub.metadata.schema_classes import GlossaryTermKeyClass, TagKeyClass
 from datahub.ingestion.source.state.entity_removal_state import GenericCheckpointState
 from datahub.ingestion.source.state.stale_entity_removal_handler import (
     StaleEntityRemovalHandler,
@@ -23,6 +21,8 @@ from datahub.ingestion.source.state.stale_entity_removal_handler import (
     auto_stale_entity_removal,
 )
 from datahub.ingestion.source.state.stateful_ingestion_base import StatefulIngestionSourceBase
+from datahub.ingestion.workunit_processors import AutoStaleEntityRemovalProcessor
+from datahub.metadata.schema_classes import GlossaryTermKeyClass, TagKeyClass
 from datahub.utilities.lossy_collections import LossyDict, LossyList
 from datahub.utilities.urns.urn import guess_entity_type
 
@@ -38,9 +38,9 @@ from datahub_mesh.policy.gate import NOT_EVALUATED, PolicyGate, Verdict
 from datahub_mesh.policy.input import governance_data, policy_input
 from datahub_mesh.preflight import check_recipe
 from datahub_mesh.published import PublishedProduct, packed_snapshot, snapshot_from_datahub
-from datahub_mesh.selection import Selection
-from datahub_mesh.run_summary import RunSummary
 from datahub_mesh.run_lock import hold_for_run
+from datahub_mesh.run_summary import RunSummary
+from datahub_mesh.selection import Selection
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.loader import LoadResult, find_product_files, load_mesh, report_load_notes
 from datahub_mesh.state import PublishedStateHandler, load_legacy_file, prune, use_atomic_file_checkpoints
@@ -71,11 +71,11 @@ class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
     policy_decisions: int = 0
     policy_errors: int = 0
     # A sample in the report (the run summary lists every product): they grow with the mesh.
-    denied_products: LossyDict[str, List[str]] = field(default_factory=lambda: LossyDict(max_elements=50))
+    denied_products: LossyDict[str, list[str]] = field(default_factory=lambda: LossyDict(max_elements=50))
     failed_spec_files: LossyList[str] = field(default_factory=lambda: LossyList(max_elements=50))
     # shown by as_string; a leading underscore keeps them out of the report's counters
-    _run_summary: Optional[RunSummary] = field(default=None, repr=False)
-    _run_summary_path: Optional[str] = field(default=None, repr=False)
+    _run_summary: RunSummary | None = field(default=None, repr=False)
+    _run_summary_path: str | None = field(default=None, repr=False)
 
     def count_results(self, run: ProductRun) -> None:
         for check in run.checks:
@@ -83,7 +83,7 @@ class DataHubMeshSourceReport(StaleEntityRemovalSourceReport):
             name = {"pass": "checks_passed", "fail": "checks_failed", "error": "checks_errored"}.get(outcome, "checks_not_run")
             setattr(self, name, getattr(self, name) + 1)
 
-    def as_string(self, sample_caps: Optional[Dict[str, int]] = None) -> str:
+    def as_string(self, sample_caps: dict[str, int] | None = None) -> str:
         """The run summary (every product's outcome), not a dump of counters: it is the last screen a user reads."""
         summary = getattr(self, "_run_summary", None)
         if summary is None:
@@ -142,7 +142,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         # policy gate also uses to keep denied products in the state.
         return [AutoStaleEntityRemovalProcessor]
 
-    def get_workunit_processors(self) -> List[Optional[MetadataWorkUnitProcessor]]:
+    def get_workunit_processors(self) -> list[MetadataWorkUnitProcessor | None]:
         return [
             *super().get_workunit_processors(),
             _shared_entities_are_not_owned,
@@ -243,10 +243,10 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
         if counts:
             self.published.row_counts[run.product.name] = counts
 
-    def _previous_row_counts(self, name: str) -> Dict[str, int]:
+    def _previous_row_counts(self, name: str) -> dict[str, int]:
         return self.published.row_counts.get(name, {})
 
-    def _last_published(self, product: m.DataProduct) -> Optional[Snapshot]:
+    def _last_published(self, product: m.DataProduct) -> Snapshot | None:
         """The checkpoint keeps the whole contract, constraints included; DataHub's schema is the fallback."""
         snapshot = self.published.snapshot(product.name)
         if snapshot is None and self.ctx.graph is not None:
@@ -261,7 +261,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             return self.config.policy.model_copy(update={"decision_log": None})
         return self.config.policy
 
-    def _run_policy(self, run: ProductRun, gate: Optional[PolicyGate]) -> Verdict:
+    def _run_policy(self, run: ProductRun, gate: PolicyGate | None) -> Verdict:
         if gate is None:
             return NOT_EVALUATED
         assert run.evolution is not None, "the product is classified before the policy decides"
@@ -313,7 +313,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
             definition_hash=run.definition_hash, contract_change=contract_change(run),
         )
 
-    def _shared_workunits(self, mcps: List[MetadataChangeProposalWrapper]) -> Iterable[MetadataWorkUnit]:
+    def _shared_workunits(self, mcps: list[MetadataChangeProposalWrapper]) -> Iterable[MetadataWorkUnit]:
         """Domains, tags, groups and property definitions: sent when any of them changed, or on a full run."""
         shared_hash = fingerprint([mcp.to_obj() for mcp in mcps])
         if self.send_plan.sends_shared(self.published, shared_hash):
@@ -371,7 +371,7 @@ class DataHubMeshSource(StatefulIngestionSourceBase):
                     kept.add(name)
         return kept
 
-    def _keep_in_state(self, urns: List[str]) -> None:
+    def _keep_in_state(self, urns: list[str]) -> None:
         for urn in urns:
             self.stale_entity_removal_handler.add_entity_to_state(guess_entity_type(urn), urn)
 
@@ -439,9 +439,9 @@ def _is_shared(wu: MetadataWorkUnit) -> bool:
     return guess_entity_type(wu.get_urn()) in SHARED_ENTITY_TYPES
 
 
-def _upstream_urns(mesh: m.Mesh, product: m.DataProduct, env: str) -> Dict[str, List[str]]:
+def _upstream_urns(mesh: m.Mesh, product: m.DataProduct, env: str) -> dict[str, list[str]]:
     """Every output port of a product reads all of its declared inputs."""
-    upstream: List[str] = []
+    upstream: list[str] = []
     for ref in product.inputs:
         source = mesh.products.get(ref.product)
         if source is None:

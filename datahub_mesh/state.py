@@ -16,8 +16,9 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Set
+from typing import TYPE_CHECKING, Any
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.ingestion.api.common import PipelineContext
@@ -60,7 +61,7 @@ class PublishedStateHandler(StatefulIngestionUsecaseHandlerBase[MeshCheckpointSt
     happens later in the run, the committed state never loses what the previous run knew.
     """
 
-    def __init__(self, state_provider: StateProviderWrapper, pipeline_name: Optional[str], run_id: str,
+    def __init__(self, state_provider: StateProviderWrapper, pipeline_name: str | None, run_id: str,
                  report: "SourceReport"):
         self.state_provider = state_provider
         self.pipeline_name = pipeline_name
@@ -77,7 +78,7 @@ class PublishedStateHandler(StatefulIngestionUsecaseHandlerBase[MeshCheckpointSt
     def is_checkpointing_enabled(self) -> bool:
         return self.enabled
 
-    def create_checkpoint(self) -> Optional[Checkpoint[MeshCheckpointState]]:
+    def create_checkpoint(self) -> Checkpoint[MeshCheckpointState] | None:
         if not self.enabled or self.pipeline_name is None:
             return None
         return Checkpoint(job_name=self.job_id, pipeline_name=self.pipeline_name, run_id=self.run_id,
@@ -108,7 +109,7 @@ class PublishedStateHandler(StatefulIngestionUsecaseHandlerBase[MeshCheckpointSt
         if aspect is not None:
             provider.state_to_commit[self.job_id] = aspect
 
-    def _previous(self) -> Optional[PublishedState]:
+    def _previous(self) -> PublishedState | None:
         try:
             last = self.state_provider.get_last_checkpoint(self.job_id, MeshCheckpointState)
         except Exception as e:  # a payload DataHub cannot decode: start over, but say so
@@ -122,13 +123,13 @@ class PublishedStateHandler(StatefulIngestionUsecaseHandlerBase[MeshCheckpointSt
         return last.state.published if last is not None else None
 
 
-def prune(published: PublishedState, keep: Set[str], counted: Set[str]) -> None:
+def prune(published: PublishedState, keep: set[str], counted: set[str]) -> None:
     """Forget products that no longer belong to this pipeline, so the state does not grow forever."""
     published.products = {n: p for n, p in published.products.items() if n in keep}
     published.row_counts = {n: c for n, c in published.row_counts.items() if n in counted}
 
 
-def load_legacy_file(published: PublishedState, path: Optional[str], report: "SourceReport") -> None:
+def load_legacy_file(published: PublishedState, path: str | None, report: "SourceReport") -> None:
     """Carry a published.json of an earlier version into the checkpoint, once; it is never written again."""
     if published.products or published.row_counts or not path or not Path(path).is_file():
         return
@@ -170,7 +171,7 @@ class AtomicFileCheckpointing(FileIngestionCheckpointingProvider):
     def previous_path(self) -> Path:
         return self.path.with_name(self.path.name + ".previous")
 
-    def get_latest_checkpoint(self, pipeline_name: str, job_name: JobId) -> Optional[DatahubIngestionCheckpointClass]:
+    def get_latest_checkpoint(self, pipeline_name: str, job_name: JobId) -> DatahubIngestionCheckpointClass | None:
         self._heal_once()
         return super().get_latest_checkpoint(pipeline_name, job_name)
 
@@ -223,7 +224,7 @@ def use_atomic_file_checkpoints(state_provider: StateProviderWrapper, ctx: Pipel
     ctx.checkpointers[current.name] = replacement
 
 
-def _damage(path: Path) -> Optional[str]:
+def _damage(path: Path) -> str | None:
     """Why a checkpoint file cannot be used, or None when it is fine (or absent)."""
     if not path.exists():
         return None

@@ -18,10 +18,8 @@ import datetime as dt
 import re
 import sys
 from pathlib import Path
-from typing import List, Optional, Tuple
 
 import duckdb
-
 from generate_data import REFERENCE_AS_OF
 
 DATA_DIR = Path(__file__).resolve().parent / "mesh" / "data"
@@ -44,12 +42,12 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def tables(data_dir: Path) -> List[Tuple[str, Path]]:
+def tables(data_dir: Path) -> list[tuple[str, Path]]:
     return sorted((folder.name, folder) for folder in data_dir.glob("*/*") if any(folder.rglob("*.parquet")))
 
 
 def load_table(pg, con: duckdb.DuckDBPyConnection, schema: str, name: str, folder: Path,
-               as_of: Optional[dt.datetime] = None) -> int:
+               as_of: dt.datetime | None = None) -> int:
     from psycopg2.extras import execute_values
 
     from datahub_mesh.quality.sample_time import shift_seconds, shifted_sql
@@ -66,8 +64,8 @@ def load_table(pg, con: duckdb.DuckDBPyConnection, schema: str, name: str, folde
     return len(rows)
 
 
-def load(dsn: str, schema: str = "public", data_dir: Path = DATA_DIR, reader: Optional[str] = None,
-         as_of: Optional[dt.datetime] = None) -> dict:
+def load(dsn: str, schema: str = "public", data_dir: Path = DATA_DIR, reader: str | None = None,
+         as_of: dt.datetime | None = None) -> dict:
     """Loads every table; returns {table: rows}."""
     import psycopg2
 
@@ -103,7 +101,7 @@ def load_into_new_database(admin_dsn: str, database_dsn: str, database: str, rea
     return load(database_dsn, "public", data_dir, reader=reader)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsn", required=True, help="libpq connection string (the password from PGPASSWORD)")
     parser.add_argument("--schema", default="public")

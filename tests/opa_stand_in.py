@@ -25,9 +25,10 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from datahub_mesh.policy.engines import UNDEFINED, EmbeddedEngine, PolicyEvaluationError
@@ -35,19 +36,19 @@ from datahub_mesh.policy.engines import UNDEFINED, EmbeddedEngine, PolicyEvaluat
 MODES = ("ok", "down", "slow", "undefined", "http_500", "drip", "echo_token", "no_areas")
 
 
-def _truthy(query: Dict[str, List[str]], name: str) -> bool:
+def _truthy(query: dict[str, list[str]], name: str) -> bool:
     values = query.get(name)
     if values is None:
         return False
     return values == [""] or any(v.lower() == "true" for v in values)
 
 
-def _path_parts(url_path: str) -> List[str]:
+def _path_parts(url_path: str) -> list[str]:
     return [unquote(part) for part in url_path.split("/") if part]
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -90,14 +91,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._answer(_path_parts(target.path[len("/v1/data"):]), body.get("input"), parse_qs(target.query, keep_blank_values=True))
 
-    def _answer(self, path: List[str], input: Any, query: Dict[str, List[str]]) -> None:
+    def _answer(self, path: list[str], input: Any, query: dict[str, list[str]]) -> None:
         stand_in = self.server.stand_in
         try:
             value = stand_in.engine.evaluate(path, input)
         except PolicyEvaluationError as error:
             self._send(500, {"code": "internal_error", "message": error.message})
             return
-        answer: Dict[str, Any] = {"decision_id": str(uuid.uuid4())}
+        answer: dict[str, Any] = {"decision_id": str(uuid.uuid4())}
         if value is not UNDEFINED:
             answer["result"] = value
         if _truthy(query, "provenance"):
@@ -108,7 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
         stand_in.decision_ids.append(answer["decision_id"])
         self._send(200, answer)
 
-    def _read_json(self) -> Optional[Dict[str, Any]]:
+    def _read_json(self) -> dict[str, Any] | None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b"{}"
         try:
@@ -121,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return body
 
-    def _send(self, status: int, body: Dict[str, Any]) -> None:
+    def _send(self, status: int, body: dict[str, Any]) -> None:
         payload = json.dumps(body).encode("utf-8")
         stand_in = self.server.stand_in
         try:
@@ -143,7 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    stand_in: "OpaStandIn"
+    stand_in: OpaStandIn
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass
@@ -157,7 +158,7 @@ class OpaStandIn:
         rego_dir: Path,
         data: Mapping[str, Any],
         *,
-        token: Optional[str] = None,
+        token: str | None = None,
         slow_seconds: float = 3.0,
         drip_seconds: float = 0.05,
     ):
@@ -166,20 +167,20 @@ class OpaStandIn:
         self.slow_seconds = slow_seconds
         self.drip_seconds = drip_seconds
         self.mode = "ok"
-        self.requests: List[str] = []
-        self.decision_ids: List[str] = []
+        self.requests: list[str] = []
+        self.decision_ids: list[str] = []
         self.port = 0
-        self._server: Optional[_Server] = None
-        self._thread: Optional[threading.Thread] = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def authorized(self, header: Optional[str]) -> bool:
+    def authorized(self, header: str | None) -> bool:
         return self.token is None or header == f"Bearer {self.token}"
 
-    def start(self) -> "OpaStandIn":
+    def start(self) -> OpaStandIn:
         server = _Server(("127.0.0.1", self.port), _Handler)
         server.stand_in = self
         self.port = server.server_address[1]
@@ -206,7 +207,7 @@ class OpaStandIn:
             self.start()
         self.mode = mode
 
-    def __enter__(self) -> "OpaStandIn":
+    def __enter__(self) -> OpaStandIn:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from html import escape
-from typing import Dict, List, Sequence, Tuple
 
 COLOURS = {"allowed": "#2e7d32", "warned": "#b26a00", "denied": "#c62828", "error": "#6a1b9a"}
 LABEL_COLOUR = "#1f2933"
@@ -12,7 +12,7 @@ GRID_COLOUR = "#d9dee3"
 MAX_X_LABELS = 31  # more columns than this get every n-th date and no totals on top; the table has them all
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"
 
-Series = Sequence[Tuple[str, str]]  # (key in each row, legend label)
+Series = Sequence[tuple[str, str]]  # (key in each row, legend label)
 
 
 def esc(value: object) -> str:
@@ -48,13 +48,13 @@ def _legend(series: Series, x: int, y: int) -> str:
     return f'<g class="legend">{"".join(parts)}</g>'
 
 
-def _describe(rows: Sequence[Dict], label_key: str, series: Series) -> str:
+def _describe(rows: Sequence[dict], label_key: str, series: Series) -> str:
     return "; ".join(
         f"{row[label_key]}: " + ", ".join(f"{row[key]} {label}" for key, label in series) for row in rows
     ) or "no decisions"
 
 
-def stacked_columns(chart_id: str, title: str, rows: Sequence[Dict], label_key: str, series: Series) -> str:
+def stacked_columns(chart_id: str, title: str, rows: Sequence[dict], label_key: str, series: Series) -> str:
     """One column per row (a day or a week), stacked by series, its total printed above it."""
     width, height = 920, 312
     left, right, top, bottom = 44, 12, 46, 74
@@ -88,7 +88,7 @@ def _y_axis(left: int, top: int, plot_w: int, plot_h: int, ceiling: int, step: i
     return f'<g class="axis" aria-hidden="true">{"".join(lines)}</g>'
 
 
-def _column(row: Dict, label_key: str, series: Series, x: float, bar_w: float, base: float, scale: float,
+def _column(row: dict, label_key: str, series: Series, x: float, bar_w: float, base: float, scale: float,
             total: int, show_total: bool) -> str:
     parts = [f'<g class="bar" data-label="{esc(row[label_key])}" data-total="{total}">']
     y = base
@@ -118,7 +118,7 @@ def _x_label(text: str, x: float, y: float, count: int) -> str:
     )
 
 
-def horizontal_bars(chart_id: str, title: str, rows: Sequence[Dict], label_key: str, series: Series,
+def horizontal_bars(chart_id: str, title: str, rows: Sequence[dict], label_key: str, series: Series,
                     stacked: bool) -> str:
     """One row of bars per entry: stacked by series, or one bar per series; numbers at the bar ends."""
     label_w, bar_h = 170, 18
@@ -145,7 +145,7 @@ def horizontal_bars(chart_id: str, title: str, rows: Sequence[Dict], label_key: 
     return "".join(parts)
 
 
-def _row_extent(row: Dict, series: Series, stacked: bool) -> int:
+def _row_extent(row: dict, series: Series, stacked: bool) -> int:
     numbers = [row[key] for key, _ in series]
     return sum(numbers) if stacked else max(numbers, default=0)
 
@@ -159,9 +159,9 @@ def _value(x: float, y: float, value: int) -> str:
     return f'<text class="value" x="{x + 6:.1f}" y="{y:.1f}" font-size="12" fill="{LABEL_COLOUR}">{value}</text>'
 
 
-def _stacked_row(row: Dict, label_key: str, series: Series, x: float, y: float, bar_h: int, scale: float) -> str:
+def _stacked_row(row: dict, label_key: str, series: Series, x: float, y: float, bar_h: int, scale: float) -> str:
     total = sum(row[key] for key, _ in series)
-    parts: List[str] = [f'<g class="bar" data-label="{esc(row[label_key])}" data-total="{total}">']
+    parts: list[str] = [f'<g class="bar" data-label="{esc(row[label_key])}" data-total="{total}">']
     for key, label in series:
         if row[key]:
             width = row[key] * scale
@@ -172,8 +172,8 @@ def _stacked_row(row: Dict, label_key: str, series: Series, x: float, y: float, 
     return "".join(parts)
 
 
-def _grouped_row(row: Dict, label_key: str, series: Series, x: float, y: float, bar_h: int, scale: float) -> str:
-    parts: List[str] = [f'<g class="bar" data-label="{esc(row[label_key])}">']
+def _grouped_row(row: dict, label_key: str, series: Series, x: float, y: float, bar_h: int, scale: float) -> str:
+    parts: list[str] = [f'<g class="bar" data-label="{esc(row[label_key])}">']
     for offset, (key, label) in enumerate(series):
         top = y + offset * bar_h
         width = row[key] * scale

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 from datahub_mesh.audit.events import AuditInputError, LogFile, read_log
 from datahub_mesh.audit.period import Period, PeriodError, date_period, quarter_period
@@ -57,7 +56,7 @@ def period_from(args: argparse.Namespace) -> Period:
     return date_period(args.since, args.until)
 
 
-def read_logs(paths: List[Path], anchor_files: Optional[List[Path]] = None) -> List[LogFile]:
+def read_logs(paths: list[Path], anchor_files: list[Path] | None = None) -> list[LogFile]:
     from datahub_mesh.policy.anchor import AnchorError, anchors_for, read_anchors
 
     logs = [read_log(path, name=str(path)) for path in paths]
@@ -103,7 +102,7 @@ def _print_outcome(summary: dict, html_path: Path, json_path: Path) -> None:
         print(f"duplicate decision_id {duplicate['decision_id']}: {where}", file=sys.stderr)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

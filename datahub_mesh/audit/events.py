@@ -20,9 +20,10 @@ import gzip
 import json
 import re
 import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any
 
 from datahub_mesh.audit.period import parse_timestamp
 from datahub_mesh.policy.engines import (
@@ -64,16 +65,16 @@ class AuditEvent:
 
     file: str
     line: int
-    decision_id: Optional[str]
+    decision_id: str | None
     timestamp: dt.datetime
     product: str
     domain: str
-    version: Optional[str]
+    version: str | None
     outcome: str
-    deny: Tuple[Tuple[str, str], ...]
-    warn: Tuple[Tuple[str, str], ...]
-    error: Optional[str]
-    revision: Optional[str]
+    deny: tuple[tuple[str, str], ...]
+    warn: tuple[tuple[str, str], ...]
+    error: str | None
+    revision: str | None
     warn_mode: bool
     result: Any = field(compare=False, repr=False)
 
@@ -89,13 +90,13 @@ class LogFile:
     name: str
     format: str = FORMAT_OPA_JSONL
     lines: int = 0
-    events: List[AuditEvent] = field(default_factory=list)
+    events: list[AuditEvent] = field(default_factory=list)
     skipped_lines: int = 0
     other_paths: int = 0
     bad_timestamps: int = 0
-    chain_entries: List[Tuple[int, Optional[Dict[str, Any]]]] = field(default_factory=list)
-    entries: List[Tuple[int, Optional[Dict[str, Any]]]] = field(default_factory=list)  # every non-blank line
-    anchors: List[Any] = field(default_factory=list)  # datahub_mesh.policy.anchor.Anchor, given by the caller
+    chain_entries: list[tuple[int, dict[str, Any] | None]] = field(default_factory=list)
+    entries: list[tuple[int, dict[str, Any] | None]] = field(default_factory=list)  # every non-blank line
+    anchors: list[Any] = field(default_factory=list)  # datahub_mesh.policy.anchor.Anchor, given by the caller
 
     @property
     def chained(self) -> bool:
@@ -117,14 +118,14 @@ def _raw_lines(path: Path) -> Iterator[bytes]:
         raise AuditInputError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from error
 
 
-def _decoded(raw: bytes) -> Optional[str]:
+def _decoded(raw: bytes) -> str | None:
     try:
         return ANSI_ESCAPE.sub("", raw.decode("utf-8")).strip()
     except UnicodeDecodeError:
         return None
 
 
-def _json_object(text: str) -> Optional[Dict[str, Any]]:
+def _json_object(text: str) -> dict[str, Any] | None:
     """The JSON object on the line, after any compose prefix; None for anything else."""
     if not text.startswith("{"):
         text = COMPOSE_PREFIX.sub("", text, count=1)
@@ -160,7 +161,7 @@ def normalise_path(path: Any) -> str:
     return text
 
 
-def policy_mode(event: Mapping[str, Any]) -> Optional[str]:
+def policy_mode(event: Mapping[str, Any]) -> str | None:
     labels = event.get("labels")
     if isinstance(labels, dict):
         for key in MODE_LABELS:
@@ -172,7 +173,7 @@ def policy_mode(event: Mapping[str, Any]) -> Optional[str]:
     return mode if isinstance(mode, str) else None
 
 
-def bundle_revision(event: Mapping[str, Any]) -> Optional[str]:
+def bundle_revision(event: Mapping[str, Any]) -> str | None:
     """bundles.mesh.revision; OPA started with --bundle DIR names its bundle after DIR, so take that one too."""
     bundles = event.get("bundles")
     if not isinstance(bundles, dict) or not bundles:
@@ -190,7 +191,7 @@ def error_text(error: Any) -> str:
     return str(error)
 
 
-def _outcome(event: Mapping[str, Any]) -> Tuple[str, list, list, Optional[str]]:
+def _outcome(event: Mapping[str, Any]) -> tuple[str, list, list, str | None]:
     """(outcome, deny, warn, error) judged as the publication gate judges: anything malformed is an error."""
     if event.get("error") not in (None, "", {}):
         return ERROR, [], [], error_text(event["error"])
@@ -207,7 +208,7 @@ def _outcome(event: Mapping[str, Any]) -> Tuple[str, list, list, Optional[str]]:
     return (WARNED if warn else ALLOWED), deny, warn, None
 
 
-def _text(value: Any) -> Optional[str]:
+def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
@@ -241,10 +242,10 @@ def to_audit_event(event: Mapping[str, Any], file: str, line: int, moment: dt.da
 # reading a file
 
 
-def read_log(path: Path, name: Optional[str] = None) -> LogFile:
+def read_log(path: Path, name: str | None = None) -> LogFile:
     """Every decision in path, with its line number; raises AuditInputError when path cannot be read."""
     log = LogFile(name=name or str(path))
-    lines: List[Tuple[int, Optional[Dict[str, Any]]]] = []
+    lines: list[tuple[int, dict[str, Any] | None]] = []
     kinds = set()
     for number, raw in enumerate(_raw_lines(Path(path)), start=1):
         log.lines = number
@@ -266,7 +267,7 @@ def read_log(path: Path, name: Optional[str] = None) -> LogFile:
     return log
 
 
-def _event_kind(document: Optional[Mapping[str, Any]]) -> Optional[str]:
+def _event_kind(document: Mapping[str, Any] | None) -> str | None:
     if document is None:
         return None
     if _is_console_event(document):

@@ -20,10 +20,10 @@ Deleting the last lines of a log leaves no trace in the chain itself.
 from __future__ import annotations
 
 import json
-
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 from datahub_mesh.audit.events import AuditEvent, LogFile
 from datahub_mesh.policy.decision_log import GENESIS_HASH, event_hash
@@ -36,20 +36,20 @@ INTACT, BROKEN, NOT_CHAINED = "intact", "broken", "not chained"
 class ChainBreak:
     file: str
     line: int
-    decision_id: Optional[str]
+    decision_id: str | None
     kind: str
     detail: str
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "decision_id": self.decision_id, "kind": self.kind,
                 "detail": self.detail}
 
 
-def chain_breaks(file: str, entries: Sequence[Tuple[int, Optional[Mapping[str, Any]]]]) -> List[ChainBreak]:
+def chain_breaks(file: str, entries: Sequence[tuple[int, Mapping[str, Any] | None]]) -> list[ChainBreak]:
     """Every break of the chain in entries (line number, parsed object or None), first one first."""
     line_of_hash = {stored: number for number, event in entries if (stored := _stored_hash(event))}
     breaks = []
-    expected_previous: Optional[str] = GENESIS_HASH
+    expected_previous: str | None = GENESIS_HASH
     previous_line = 0
     for number, event in entries:
         found, expected_previous = _check_link(file, number, event, expected_previous, previous_line, line_of_hash)
@@ -59,7 +59,7 @@ def chain_breaks(file: str, entries: Sequence[Tuple[int, Optional[Mapping[str, A
     return breaks
 
 
-def _stored_hash(event: Optional[Mapping[str, Any]]) -> Optional[str]:
+def _stored_hash(event: Mapping[str, Any] | None) -> str | None:
     value = event.get("hash") if event is not None else None
     return value if isinstance(value, str) else None
 
@@ -67,11 +67,11 @@ def _stored_hash(event: Optional[Mapping[str, Any]]) -> Optional[str]:
 def _check_link(
     file: str,
     number: int,
-    event: Optional[Mapping[str, Any]],
-    expected_previous: Optional[str],
+    event: Mapping[str, Any] | None,
+    expected_previous: str | None,
     previous_line: int,
     line_of_hash: Mapping[str, int],
-) -> Tuple[Optional[ChainBreak], Optional[str]]:
+) -> tuple[ChainBreak | None, str | None]:
     """(the break at this line or None, the previous_hash the next line must carry; None accepts any)."""
     if event is None:
         return ChainBreak(file, number, None, UNREADABLE, f"line {number} is not a JSON event"), None
@@ -88,7 +88,7 @@ def _check_link(
     return None, actual
 
 
-def _link_problem(number: int, previous: Any, previous_line: int, line_of_hash: Mapping[str, int]) -> Tuple[str, str]:
+def _link_problem(number: int, previous: Any, previous_line: int, line_of_hash: Mapping[str, int]) -> tuple[str, str]:
     linked = line_of_hash.get(previous) if isinstance(previous, str) else None
     if linked is not None:
         return OUT_OF_ORDER, (f"line {number} follows line {linked}, not line {previous_line}: "
@@ -99,7 +99,7 @@ def _link_problem(number: int, previous: Any, previous_line: int, line_of_hash: 
                  f"(deleted, or line {previous_line} was rewritten with a new hash)")
 
 
-def chain_report(log: LogFile) -> Dict[str, Any]:
+def chain_report(log: LogFile) -> dict[str, Any]:
     """The chain's status and breaks; with anchors (the chain head kept outside the log), also
     truncation, a rewritten and re-chained log and stripped hashes; and the repairs the writer made."""
     from datahub_mesh.policy.anchor import anchor_breaks
@@ -120,7 +120,7 @@ def chain_report(log: LogFile) -> Dict[str, Any]:
             **extra}
 
 
-def repairs(log: LogFile) -> List[Dict[str, Any]]:
+def repairs(log: LogFile) -> list[dict[str, Any]]:
     """Repairs the writer recorded in the log (a torn last line set aside after a crash)."""
     from datahub_mesh.policy.decision_log import REPAIR_PATH
 
@@ -129,9 +129,9 @@ def repairs(log: LogFile) -> List[Dict[str, Any]]:
             if event is not None and event.get("path") == REPAIR_PATH and isinstance(event.get("repair"), dict)]
 
 
-def duplicate_decisions(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
+def duplicate_decisions(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
     """decision_ids seen more than once across all inputs; identical when every copy has the same result."""
-    seen: Dict[str, List[AuditEvent]] = defaultdict(list)
+    seen: dict[str, list[AuditEvent]] = defaultdict(list)
     for event in events:
         if event.decision_id:
             seen[event.decision_id].append(event)

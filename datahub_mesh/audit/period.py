@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
 
 UTC = dt.timezone.utc
 QUARTER = re.compile(r"^(\d{4})Q([1-4])$", re.IGNORECASE)
@@ -37,7 +36,7 @@ class Period:
     def default_bucket(self) -> str:
         return "day" if (self.until - self.since).days <= DAILY_UP_TO_DAYS else "week"
 
-    def buckets(self, size: str) -> List[Tuple[dt.date, dt.date]]:
+    def buckets(self, size: str) -> list[tuple[dt.date, dt.date]]:
         """(first day, last day) of each day or Monday-based week overlapping the period."""
         first, last = self.since.date(), self.last_day
         spans = []
@@ -78,7 +77,7 @@ def _date(text: str, option: str) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _quarter_label(since: dt.datetime, until: dt.datetime) -> Optional[str]:
+def _quarter_label(since: dt.datetime, until: dt.datetime) -> str | None:
     """The quarter's name when the dates are exactly one quarter, so both ways name the files alike."""
     if since.month not in (1, 4, 7, 10) or since.day != 1:
         return None
@@ -86,7 +85,7 @@ def _quarter_label(since: dt.datetime, until: dt.datetime) -> Optional[str]:
     return candidate.label if candidate.until == until else None
 
 
-def parse_timestamp(value: object) -> Optional[dt.datetime]:
+def parse_timestamp(value: object) -> dt.datetime | None:
     """An RFC 3339 timestamp in UTC; OPA writes nanoseconds, which are cut to microseconds."""
     if not isinstance(value, str):
         return None

@@ -8,8 +8,9 @@ numbers can be read back from the rendered page.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any
 
 from datahub_mesh.audit.breaks import breakable
 from datahub_mesh.audit.charts import esc, horizontal_bars, stacked_columns
@@ -80,7 +81,7 @@ IDENTIFIER_FIELDS = {"decision_id", "revision", "source", "where", "file", "othe
 NUMERIC_CLASS = ' class="num"'
 
 
-def table(name: str, headers: Sequence[Tuple[str, bool]], rows: Iterable[Tuple[str, Sequence[str]]],
+def table(name: str, headers: Sequence[tuple[str, bool]], rows: Iterable[tuple[str, Sequence[str]]],
           empty: str = "none") -> str:
     """headers: (text, numeric); rows: (data-key, rendered cells)."""
     rendered = [f'<tr data-key="{esc(key)}">{"".join(cells)}</tr>' for key, cells in rows]
@@ -90,7 +91,7 @@ def table(name: str, headers: Sequence[Tuple[str, bool]], rows: Iterable[Tuple[s
     return f'<table data-table="{esc(name)}"><thead><tr>{head}</tr></thead><tbody>{"".join(rendered)}</tbody></table>'
 
 
-def outcome_cells(row: Dict[str, Any]) -> List[str]:
+def outcome_cells(row: dict[str, Any]) -> list[str]:
     return [cell(key, row[key], numeric=True) for key in ("decisions", "allowed", "warned", "denied", "error")]
 
 
@@ -109,7 +110,7 @@ def section(title: str, body: str, section_id: str) -> str:
 # parts of the page
 
 
-def integrity_banners(summary: Dict[str, Any]) -> str:
+def integrity_banners(summary: dict[str, Any]) -> str:
     banners = [_chain_banner(item) for item in summary["inputs"] if item["chain"]["status"] == BROKEN]
     chained = [item["file"] for item in summary["inputs"] if item["chain"]["status"] == INTACT]
     unchained = [item["file"] for item in summary["inputs"] if item["chain"]["status"] not in (BROKEN, INTACT)]
@@ -135,7 +136,7 @@ def integrity_banners(summary: Dict[str, Any]) -> str:
     return "".join(banners)
 
 
-def _chain_banner(item: Dict[str, Any]) -> str:
+def _chain_banner(item: dict[str, Any]) -> str:
     first = item["chain"]["first_break"]
     more = len(item["chain"]["breaks"]) - 1
     return (
@@ -149,7 +150,7 @@ def _chain_banner(item: Dict[str, Any]) -> str:
     )
 
 
-def totals(summary: Dict[str, Any]) -> str:
+def totals(summary: dict[str, Any]) -> str:
     items = [("decisions", "decisions", "decisions"), ("allowed", "allowed", "allowed"),
              ("warned", "warned", "warned"), ("denied", "denied", "denied"), ("error", "errors", "error")]
     cards = "".join(
@@ -159,7 +160,7 @@ def totals(summary: Dict[str, Any]) -> str:
     return f'<dl class="totals">{cards}</dl>'
 
 
-def over_time_section(summary: Dict[str, Any]) -> str:
+def over_time_section(summary: dict[str, Any]) -> str:
     bucket = summary["period"]["bucket"]
     rows = [dict(row, label=row["start"]) for row in summary["over_time"]]
     chart = stacked_columns("chart-over-time", f"Decisions per {bucket}, by outcome", rows, "label", OUTCOME_SERIES)
@@ -173,7 +174,7 @@ def over_time_section(summary: Dict[str, Any]) -> str:
     return section(f"Decisions over time (per {bucket})", chart + body, "over-time")
 
 
-def domain_section(summary: Dict[str, Any]) -> str:
+def domain_section(summary: dict[str, Any]) -> str:
     rows = summary["by_domain"]
     chart = horizontal_bars("chart-by-domain", "Decisions by domain, by outcome", rows, "domain", OUTCOME_SERIES,
                             stacked=True)
@@ -182,7 +183,7 @@ def domain_section(summary: Dict[str, Any]) -> str:
     return section("By domain", chart + body, "by-domain")
 
 
-def policy_section(summary: Dict[str, Any]) -> str:
+def policy_section(summary: dict[str, Any]) -> str:
     rows = summary["by_policy"]
     chart = horizontal_bars("chart-by-policy", "Decisions denied and warned, by policy area", rows, "policy",
                             POLICY_SERIES, stacked=False)
@@ -195,8 +196,8 @@ def policy_section(summary: Dict[str, Any]) -> str:
     return section("By policy area", chart + body + note, "by-policy")
 
 
-def blocked_section(summary: Dict[str, Any]) -> str:
-    def status(row: Dict[str, Any]) -> str:
+def blocked_section(summary: dict[str, Any]) -> str:
+    def status(row: dict[str, Any]) -> str:
         if row["compliant_at"]:
             return cell("became_compliant", f"compliant at {row['compliant_at']}", css="status-compliant")
         return cell("became_compliant", "still blocked", css="status-still")
@@ -215,7 +216,7 @@ def blocked_section(summary: Dict[str, Any]) -> str:
     return section("Blocked products and when they became compliant", body, "blocked")
 
 
-def revisions_section(summary: Dict[str, Any]) -> str:
+def revisions_section(summary: dict[str, Any]) -> str:
     body = table(
         "revisions", [("policy bundle revision", False), ("first seen", False), ("last seen", False), ("decisions", True)],
         ((row["revision"] or "(none)", [cell("revision", row["revision"] or "(not recorded)"),
@@ -226,14 +227,14 @@ def revisions_section(summary: Dict[str, Any]) -> str:
     return section("Policy revisions in force", body, "revisions")
 
 
-def _exception_detail(row: Dict[str, Any]) -> str:
+def _exception_detail(row: dict[str, Any]) -> str:
     if row["error"]:
         return row["error"]
     return "; ".join(f"{m['policy']}: {m['message']}" for m in row["messages"])
 
 
-def exceptions_section(summary: Dict[str, Any]) -> str:
-    def kind(row: Dict[str, Any]) -> str:
+def exceptions_section(summary: dict[str, Any]) -> str:
+    def kind(row: dict[str, Any]) -> str:
         label = KIND_LABELS[row["kind"]]
         # warn mode publishes despite a denial; an evaluation error blocks in every mode
         return label + (" (warn mode: published anyway)" if row["warn_mode"] and row["kind"] == "denied" else "")
@@ -252,7 +253,7 @@ def exceptions_section(summary: Dict[str, Any]) -> str:
     return section(f"Exceptions ({len(summary['exceptions'])})", body, "exceptions")
 
 
-def _chain_status(item: Dict[str, Any]) -> str:
+def _chain_status(item: dict[str, Any]) -> str:
     chain = item["chain"]
     if chain["status"] == BROKEN:
         return cell("chain", f"chain broken at line {chain['first_break']['line']}", css="status-broken")
@@ -260,7 +261,7 @@ def _chain_status(item: Dict[str, Any]) -> str:
     return cell("chain", chain["status"], css=css)
 
 
-def tamper_section(summary: Dict[str, Any]) -> str:
+def tamper_section(summary: dict[str, Any]) -> str:
     inputs = table(
         "inputs",
         [("file", False), ("format", False), ("lines", True), ("decisions", True), ("in period", True),
@@ -283,7 +284,7 @@ def tamper_section(summary: Dict[str, Any]) -> str:
     return section("Tamper evidence", inputs + "<h3>Chain breaks</h3>" + listing, "tamper")
 
 
-def duplicates_section(summary: Dict[str, Any]) -> str:
+def duplicates_section(summary: dict[str, Any]) -> str:
     body = table(
         "duplicates", [("decision id", False), ("copies", True), ("where", False), ("same result", False)],
         ((row["decision_id"], [cell("decision_id", row["decision_id"]), cell("copies", len(row["occurrences"]), True),
@@ -295,7 +296,7 @@ def duplicates_section(summary: Dict[str, Any]) -> str:
     return section("Duplicates", body, "duplicates")
 
 
-def _product_details(product: Dict[str, Any]) -> str:
+def _product_details(product: dict[str, Any]) -> str:
     decisions = table(
         f"decisions-{product['product']}",
         [("time", False), ("version", False), ("outcome", False), ("denied by", False), ("warned by", False),
@@ -318,12 +319,12 @@ def _product_details(product: Dict[str, Any]) -> str:
     )
 
 
-def products_section(summary: Dict[str, Any]) -> str:
+def products_section(summary: dict[str, Any]) -> str:
     body = "".join(_product_details(p) for p in summary["products"]) or "<p>no decisions in the period</p>"
     return section("Decisions per product", body, "products")
 
 
-def notes(summary: Dict[str, Any]) -> str:
+def notes(summary: dict[str, Any]) -> str:
     counting = summary["counting"]
     items = [
         "Outcomes: <em>error</em> when the event has no usable result (OPA's <code>error</code>, an undefined or "
@@ -344,7 +345,7 @@ def notes(summary: Dict[str, Any]) -> str:
     return section("How to read this report", body, "notes")
 
 
-def render_html(summary: Dict[str, Any]) -> str:
+def render_html(summary: dict[str, Any]) -> str:
     period = summary["period"]
     title = f"Policy decision audit {period['label']}"
     body = "".join([
@@ -373,7 +374,7 @@ def render_html(summary: Dict[str, Any]) -> str:
     )
 
 
-def write_report(summary: Dict[str, Any], out_dir: Path) -> Tuple[Path, Path]:
+def write_report(summary: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     """Write audit-<period>.html and audit-<period>.json into out_dir; returns both paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,8 @@ Counting rules (stated in the report as well):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from datahub_mesh.audit.events import ALLOWED, DENIED, ERROR, OUTCOMES, WARNED, AuditEvent, LogFile
 from datahub_mesh.audit.integrity import BROKEN, INTACT, chain_report, duplicate_decisions
@@ -28,7 +29,7 @@ COMPLIANT = (ALLOWED, WARNED)
 STILL_BLOCKED = "still blocked"
 
 
-def summarise(logs: Sequence[LogFile], period: Period, bucket: Optional[str] = None) -> Dict[str, Any]:
+def summarise(logs: Sequence[LogFile], period: Period, bucket: str | None = None) -> dict[str, Any]:
     bucket = bucket or period.default_bucket()
     every_event = [event for log in logs for event in log.events]
     counted = first_occurrences(every_event)
@@ -58,7 +59,7 @@ def summarise(logs: Sequence[LogFile], period: Period, bucket: Optional[str] = N
     }
 
 
-def first_occurrences(events: Iterable[AuditEvent]) -> List[AuditEvent]:
+def first_occurrences(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     seen = set()
     kept = []
     for event in events:
@@ -69,7 +70,7 @@ def first_occurrences(events: Iterable[AuditEvent]) -> List[AuditEvent]:
     return kept
 
 
-def period_report(period: Period, bucket: str) -> Dict[str, Any]:
+def period_report(period: Period, bucket: str) -> dict[str, Any]:
     return {
         "label": period.label,
         "since": format_timestamp(period.since),
@@ -80,12 +81,12 @@ def period_report(period: Period, bucket: str) -> Dict[str, Any]:
     }
 
 
-def outcome_counts(events: Iterable[AuditEvent]) -> Dict[str, int]:
+def outcome_counts(events: Iterable[AuditEvent]) -> dict[str, int]:
     counts = Counter(event.outcome for event in events)
     return {"decisions": sum(counts.values()), **{outcome: counts[outcome] for outcome in OUTCOMES}}
 
 
-def over_time(events: Sequence[AuditEvent], period: Period, bucket: str) -> List[Dict[str, Any]]:
+def over_time(events: Sequence[AuditEvent], period: Period, bucket: str) -> list[dict[str, Any]]:
     rows = []
     for first, last in period.buckets(bucket):
         inside = [e for e in events if first <= e.timestamp.date() <= last]
@@ -93,14 +94,14 @@ def over_time(events: Sequence[AuditEvent], period: Period, bucket: str) -> List
     return rows
 
 
-def by_domain(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
-    grouped: Dict[str, List[AuditEvent]] = defaultdict(list)
+def by_domain(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
+    grouped: dict[str, list[AuditEvent]] = defaultdict(list)
     for event in events:
         grouped[event.domain].append(event)
     return [{"domain": domain, **outcome_counts(grouped[domain])} for domain in sorted(grouped)]
 
 
-def by_policy(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
+def by_policy(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
     """Per policy area, the decisions in which it denied and in which it warned."""
     denied: Counter[str] = Counter()
     warned: Counter[str] = Counter()
@@ -111,7 +112,7 @@ def by_policy(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
     return [{"policy": area, "denied": denied[area], "warned": warned[area]} for area in areas]
 
 
-def decision_record(event: AuditEvent) -> Dict[str, Any]:
+def decision_record(event: AuditEvent) -> dict[str, Any]:
     return {
         "timestamp": format_timestamp(event.timestamp),
         "decision_id": event.decision_id,
@@ -126,14 +127,14 @@ def decision_record(event: AuditEvent) -> Dict[str, Any]:
     }
 
 
-def _by_product(events: Sequence[AuditEvent]) -> Dict[str, List[AuditEvent]]:
-    grouped: Dict[str, List[AuditEvent]] = defaultdict(list)
+def _by_product(events: Sequence[AuditEvent]) -> dict[str, list[AuditEvent]]:
+    grouped: dict[str, list[AuditEvent]] = defaultdict(list)
     for event in events:
         grouped[event.product].append(event)
     return grouped
 
 
-def compliance(decisions: Sequence[AuditEvent]) -> Optional[Dict[str, Any]]:
+def compliance(decisions: Sequence[AuditEvent]) -> dict[str, Any] | None:
     """When a product was blocked and when it became compliant again; None if never blocked."""
     blocking = [i for i, e in enumerate(decisions) if e.outcome in BLOCKING]
     if not blocking:
@@ -150,7 +151,7 @@ def compliance(decisions: Sequence[AuditEvent]) -> Optional[Dict[str, Any]]:
     }
 
 
-def products(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
+def products(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
     rows = []
     for name, decisions in sorted(_by_product(events).items()):
         rows.append({
@@ -163,7 +164,7 @@ def products(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
     return rows
 
 
-def blocked_products(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
+def blocked_products(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
     rows = []
     for name, decisions in sorted(_by_product(events).items()):
         timeline = compliance(decisions)
@@ -172,9 +173,9 @@ def blocked_products(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
     return rows
 
 
-def revisions(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
+def revisions(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
     """Each policy bundle revision in force, in the order it first appeared; None when events named none."""
-    grouped: Dict[Optional[str], List[AuditEvent]] = defaultdict(list)
+    grouped: dict[str | None, list[AuditEvent]] = defaultdict(list)
     for event in events:
         grouped[event.revision].append(event)
     rows = [
@@ -189,7 +190,7 @@ def revisions(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
     return sorted(rows, key=lambda r: r["first_seen"])
 
 
-def exception_kind(event: AuditEvent) -> Optional[str]:
+def exception_kind(event: AuditEvent) -> str | None:
     if event.outcome == ERROR:
         return "error"
     if event.outcome == DENIED:
@@ -197,7 +198,7 @@ def exception_kind(event: AuditEvent) -> Optional[str]:
     return "warn_mode" if event.warn_mode else None
 
 
-def exceptions(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
+def exceptions(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
     """Denials with their messages, evaluation errors, and every decision made in warn mode."""
     rows = []
     for event in events:
@@ -219,7 +220,7 @@ def exceptions(events: Sequence[AuditEvent]) -> List[Dict[str, Any]]:
     return rows
 
 
-def input_report(log: LogFile, period: Period) -> Dict[str, Any]:
+def input_report(log: LogFile, period: Period) -> dict[str, Any]:
     return {
         "file": log.name,
         "format": log.format,
@@ -233,7 +234,7 @@ def input_report(log: LogFile, period: Period) -> Dict[str, Any]:
     }
 
 
-def integrity(inputs: Sequence[Dict[str, Any]], duplicates: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+def integrity(inputs: Sequence[dict[str, Any]], duplicates: Sequence[dict[str, Any]]) -> dict[str, Any]:
     broken = [i["chain"]["first_break"] for i in inputs if i["chain"]["status"] == BROKEN]
     chained = [i for i in inputs if i["chain"]["status"] in (BROKEN, INTACT)]
     return {

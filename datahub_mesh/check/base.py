@@ -12,7 +12,6 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Set
 
 from datahub_mesh.spec.loader import DOMAINS_FILE, GOVERNANCE_FILE, PRODUCT_FILES
 
@@ -28,10 +27,10 @@ class Base:
     """Where the base mesh (and, from git, the base policies) were put; None when absent at the base."""
 
     label: str
-    mesh: Optional[Path]
-    rego: Optional[Path] = None
+    mesh: Path | None
+    rego: Path | None = None
     rego_known: bool = False
-    _tmp: Optional[tempfile.TemporaryDirectory] = field(default=None, repr=False)
+    _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     def close(self) -> None:
         if self._tmp is not None:
@@ -39,7 +38,7 @@ class Base:
             self._tmp = None
 
 
-def git_toplevel(path: Path) -> Optional[Path]:
+def git_toplevel(path: Path) -> Path | None:
     try:
         out = _git(path, "rev-parse", "--show-toplevel")
     except BaseError:
@@ -57,7 +56,7 @@ def _git(cwd: Path, *args: str, binary: bool = False):
     return done.stdout if binary else done.stdout.decode("utf-8", "replace")
 
 
-def from_git(mesh: Path, ref: str, rego_dir: Optional[Path] = None) -> Base:
+def from_git(mesh: Path, ref: str, rego_dir: Path | None = None) -> Base:
     mesh = mesh.resolve()
     top = git_toplevel(mesh)
     if top is None:
@@ -67,7 +66,7 @@ def from_git(mesh: Path, ref: str, rego_dir: Optional[Path] = None) -> Base:
     except BaseError:
         raise BaseError(f"base {ref!r} is not a commit of the repository at {top}: fetch it first "
                         f"(actions/checkout with fetch-depth: 0) or name an existing branch, tag or commit") from None
-    wanted: Dict[str, str] = {"mesh": _inside(mesh, top) or "."}
+    wanted: dict[str, str] = {"mesh": _inside(mesh, top) or "."}
     rego = _inside(rego_dir.resolve(), top) if rego_dir is not None else None
     if rego is not None:
         wanted["rego"] = rego
@@ -84,7 +83,7 @@ def from_git(mesh: Path, ref: str, rego_dir: Optional[Path] = None) -> Base:
     return base
 
 
-def _inside(path: Path, top: Path) -> Optional[str]:
+def _inside(path: Path, top: Path) -> str | None:
     try:
         rel = path.resolve().relative_to(top)
     except ValueError:
@@ -117,13 +116,13 @@ def from_dir(directory: Path) -> Base:
 # --- what changed ---------------------------------------------------------------------------
 
 
-def product_files(spec_file: Path) -> List[Path]:
+def product_files(spec_file: Path) -> list[Path]:
     """A product's files: its spec and the other files beside it (its checks.yml, ...), not sub-folders."""
     siblings = [p for p in spec_file.parent.iterdir() if p.is_file() and p.name not in PRODUCT_FILES]
     return [spec_file, *sorted(siblings)]
 
 
-def differs(head_root: Path, base_root: Optional[Path], rel: str) -> bool:
+def differs(head_root: Path, base_root: Path | None, rel: str) -> bool:
     head, base = head_root / rel, (base_root / rel if base_root else None)
     if base is None or not base.is_file():
         return head.is_file()
@@ -132,13 +131,13 @@ def differs(head_root: Path, base_root: Optional[Path], rel: str) -> bool:
     return _digest(head) != _digest(base)
 
 
-def tree_differs(head: Optional[Path], base: Optional[Path]) -> bool:
+def tree_differs(head: Path | None, base: Path | None) -> bool:
     if head is None or base is None:
         return head is not base
     return _tree_digests(head) != _tree_digests(base)
 
 
-def _tree_digests(root: Path) -> Dict[str, str]:
+def _tree_digests(root: Path) -> dict[str, str]:
     if not root.is_dir():
         return {}
     return {p.relative_to(root).as_posix(): _digest(p) for p in sorted(root.rglob("*")) if p.is_file()}
@@ -149,11 +148,11 @@ def forget_files() -> None:
     _digest.cache_clear()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _digest(path: Path) -> str:
     """Each file is read once per run (see forget_files)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def changed_global_files(head_root: Path, base_root: Optional[Path]) -> Set[str]:
+def changed_global_files(head_root: Path, base_root: Path | None) -> set[str]:
     return {name for name in GLOBAL_FILES if differs(head_root, base_root, name)}

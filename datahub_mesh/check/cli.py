@@ -4,7 +4,6 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional, Tuple
 
 from datahub_mesh.check.outputs import FORMATS
 
@@ -52,7 +51,7 @@ def add_parser(sub) -> None:
     p.set_defaults(func=main)
 
 
-def _outputs(values: Optional[List[str]]) -> List[Tuple[str, Optional[Path]]]:
+def _outputs(values: list[str] | None) -> list[tuple[str, Path | None]]:
     out = []
     for value in values or ["text"]:
         fmt, _, path = value.partition("=")

@@ -13,12 +13,21 @@ is still reported.
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Dict, List, Optional, Set, Tuple
 
 from datahub_mesh.check import base as b
 from datahub_mesh.check.locate import SpecLines
 from datahub_mesh.check.report import (
-    DENY, INFO, NOT_EVALUATED, POLICY, POLICY_ERROR, REMOVAL, SPEC, WARN, CheckReport, Finding, ProductResult,
+    DENY,
+    INFO,
+    NOT_EVALUATED,
+    POLICY,
+    POLICY_ERROR,
+    REMOVAL,
+    SPEC,
+    WARN,
+    CheckReport,
+    Finding,
+    ProductResult,
 )
 from datahub_mesh.checks import ContractCheck, contract_checks
 from datahub_mesh.config import PolicyConfig
@@ -38,11 +47,11 @@ DATA_PROBES = ("pass", "fail")
 class CheckOptions:
     mesh: Path
     policy: PolicyConfig
-    base: Optional[b.Base] = None
+    base: b.Base | None = None
     changed_only: bool = False
     fail_on: str = DENY
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-    display_root: Optional[Path] = None  # paths in the report are relative to this
+    display_root: Path | None = None  # paths in the report are relative to this
 
 
 def run_check(options: CheckOptions) -> CheckReport:
@@ -59,13 +68,13 @@ def run_check(options: CheckOptions) -> CheckReport:
 class _BaseProducts:
     """The base's products whose spec differs from the pull request's (an identical file holds the same product)."""
 
-    products: Dict[str, m.DataProduct]
-    unchanged: Set[str]  # spec files identical at the base, relative to the mesh root
+    products: dict[str, m.DataProduct]
+    unchanged: set[str]  # spec files identical at the base, relative to the mesh root
 
 
 def _load_base(base_root: Path, head_root: Path, max_file_bytes: int) -> _BaseProducts:
-    products: Dict[str, m.DataProduct] = {}
-    unchanged: Set[str] = set()
+    products: dict[str, m.DataProduct] = {}
+    unchanged: set[str] = set()
     for file in find_product_files(base_root):
         rel = file.relative_to(base_root).as_posix()
         if not b.differs(head_root, base_root, rel):
@@ -80,14 +89,14 @@ def _load_base(base_root: Path, head_root: Path, max_file_bytes: int) -> _BasePr
 
 
 class _Judge:
-    def __init__(self, options: CheckOptions, head: LoadResult, base: Optional[_BaseProducts]):
+    def __init__(self, options: CheckOptions, head: LoadResult, base: _BaseProducts | None):
         self.options = options
         self.head = head
         self.base = base
         self.root = options.mesh.resolve()
         self.lines = SpecLines(options.max_file_bytes)
-        self.still_read: Set[str] = set()  # removed products that some product still reads
-        self.changed: Set[str] = set()  # files that differ from the base, relative to the mesh root
+        self.still_read: set[str] = set()  # removed products that some product still reads
+        self.changed: set[str] = set()  # files that differ from the base, relative to the mesh root
         self.report = CheckReport(
             mesh=self._show(self.root), base=options.base.label if options.base else None,
             engine=options.policy.engine, fail_on=options.fail_on, changed_only=options.changed_only,
@@ -114,7 +123,7 @@ class _Judge:
 
     # --- scope: --changed-only ---------------------------------------------------------------
 
-    def _scope(self, removed: Dict[str, m.DataProduct]) -> Optional[Dict[str, str]]:
+    def _scope(self, removed: dict[str, m.DataProduct]) -> dict[str, str] | None:
         """Product name -> why it is checked; None for the whole mesh."""
         if not self.options.changed_only:
             return None
@@ -134,7 +143,7 @@ class _Judge:
                 scope[name] = f"reads {', '.join(read)}, which changed"
         return scope
 
-    def _changed_files(self, base_root: Optional[Path]) -> Set[str]:
+    def _changed_files(self, base_root: Path | None) -> set[str]:
         files = set()
         for product in self.head.mesh.products.values():
             files |= {self._rel(f) for f in b.product_files(product.source.file) if b.differs(self.root, base_root, self._rel(f))}
@@ -149,16 +158,16 @@ class _Judge:
             return False
         return b.tree_differs(Path(self.options.policy.rego_dir).resolve(), base.rego)
 
-    def _product_changed(self, product: m.DataProduct, base_root: Optional[Path]) -> bool:
+    def _product_changed(self, product: m.DataProduct, base_root: Path | None) -> bool:
         return any(b.differs(self.root, base_root, self._rel(f)) for f in b.product_files(product.source.file))
 
     @staticmethod
-    def _why(name: str, scope: Optional[Dict[str, str]]) -> str:
+    def _why(name: str, scope: dict[str, str] | None) -> str:
         return scope[name] if scope is not None else "in the mesh"
 
     # --- spec problems and removed products ----------------------------------------------------
 
-    def _removed_products(self) -> Dict[str, m.DataProduct]:
+    def _removed_products(self) -> dict[str, m.DataProduct]:
         """Products at the base whose name no file of the pull request declares any more."""
         if self.base is None:
             return {}
@@ -168,7 +177,7 @@ class _Judge:
         return {name: p for name, p in self.base.products.items()
                 if name not in declared and self._rel_base(p.source.file) not in broken}
 
-    def _spec_findings(self, removed: Dict[str, m.DataProduct], scope: Optional[Dict[str, str]]) -> None:
+    def _spec_findings(self, removed: dict[str, m.DataProduct], scope: dict[str, str] | None) -> None:
         self.report.failed_files = sorted(self._show(f) for f in self.head.failed_files)
         changed = self.changed
         for problem in self.head.problems:
@@ -183,7 +192,7 @@ class _Judge:
                 line=problem.line, field=problem.field, product=self.lines.declared_name(problem.file),
             ))
 
-    def _in_scope(self, file: Path, changed: Set[str], scope: Dict[str, str]) -> bool:
+    def _in_scope(self, file: Path, changed: set[str], scope: dict[str, str]) -> bool:
         rel = self._rel(file)
         return rel in changed or rel in b.GLOBAL_FILES or self.lines.declared_name(file) in scope
 
@@ -197,7 +206,7 @@ class _Judge:
                     f"until no product reads it, or remove it from the inputs of '{reader}' first",
         ))
 
-    def _removal_notes(self, removed: Dict[str, m.DataProduct]) -> None:
+    def _removal_notes(self, removed: dict[str, m.DataProduct]) -> None:
         for name in sorted(set(removed) - self.still_read):
             self.report.findings.append(Finding(
                 severity=INFO, category=REMOVAL, rule="evolution/removed-product", product=name,
@@ -228,7 +237,7 @@ class _Judge:
             return
         areas = {area: "pass" for area in verdict.outcomes}
         dependent = self._data_dependent(gate, product, checks, evolution, verdict)
-        found: Set[str] = set()
+        found: set[str] = set()
         for severity, items in ((DENY, verdict.deny), (WARN, verdict.warn)):
             for item in items:
                 area = item["policy"]
@@ -247,7 +256,7 @@ class _Judge:
         result.areas = areas
         result.status = "deny" if DENY in found else ("warn" if WARN in found else "allow")
 
-    def _previous(self, product: m.DataProduct) -> Optional[Snapshot]:
+    def _previous(self, product: m.DataProduct) -> Snapshot | None:
         if self.base is None:
             return None
         if self._rel(product.source.file) in self.base.unchanged:
@@ -255,8 +264,8 @@ class _Judge:
         at_base = self.base.products.get(product.name)
         return Snapshot.of(at_base) if at_base is not None else None
 
-    def _data_dependent(self, gate: PolicyGate, product: m.DataProduct, checks: List[ContractCheck], evolution,
-                        verdict) -> Dict[str, Set[Tuple[str, str]]]:
+    def _data_dependent(self, gate: PolicyGate, product: m.DataProduct, checks: list[ContractCheck], evolution,
+                        verdict) -> dict[str, set[tuple[str, str]]]:
         """Areas whose findings change with the checks' results -> the findings they give whatever the results."""
         if not checks:
             return {}
@@ -310,15 +319,15 @@ class _Judge:
         return str(file)
 
 
-def _by_area(deny, warn) -> Dict[str, Set[Tuple[str, str]]]:
-    out: Dict[str, Set[Tuple[str, str]]] = {}
+def _by_area(deny, warn) -> dict[str, set[tuple[str, str]]]:
+    out: dict[str, set[tuple[str, str]]] = {}
     for severity, items in ((DENY, deny), (WARN, warn)):
         for item in items:
             out.setdefault(item["policy"], set()).add((severity, item["message"]))
     return out
 
 
-def _removed_input(problem: SpecProblem, removed: Dict[str, m.DataProduct]) -> Optional[str]:
+def _removed_input(problem: SpecProblem, removed: dict[str, m.DataProduct]) -> str | None:
     """The removed product a reader's `upstream product ... does not exist` problem is about, if any."""
     if not problem.field.startswith("inputs."):
         return None

@@ -7,14 +7,15 @@ product's name.
 """
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any
 
 from datahub_mesh.spec.errors import SpecError
 from datahub_mesh.spec.yaml_reader import LineMap, read_yaml
 
 # model key named in messages -> where each spec format keeps it
-KEY_PATHS: Dict[str, List[Tuple[str, ...]]] = {
+KEY_PATHS: dict[str, list[tuple[str, ...]]] = {
     "security.encryption": [("security", "encryption"), ("governance", "encryption")],
     "security.audit_logging": [("security", "audit_logging"), ("governance", "audit_logging")],
     "retention.days": [("retention", "days"), ("governance", "retention_days")],
@@ -39,9 +40,9 @@ class SpecLines:
 
     def __init__(self, max_file_bytes: int):
         self.max_file_bytes = max_file_bytes
-        self._cache: Dict[Path, Tuple[Any, LineMap]] = {}
+        self._cache: dict[Path, tuple[Any, LineMap]] = {}
 
-    def _read(self, file: Path) -> Tuple[Any, LineMap]:
+    def _read(self, file: Path) -> tuple[Any, LineMap]:
         if file not in self._cache:
             try:
                 self._cache[file] = read_yaml(file, self.max_file_bytes)
@@ -49,7 +50,7 @@ class SpecLines:
                 self._cache[file] = (None, {})
         return self._cache[file]
 
-    def name_line(self, file: Path, name: Optional[str] = None) -> Optional[int]:
+    def name_line(self, file: Path, name: str | None = None) -> int | None:
         if name is not None and file not in self._cache:  # most products need no more than this line
             found = _scan_name_line(file, name)
             if found is not None:
@@ -57,7 +58,7 @@ class SpecLines:
         _, lines = self._read(file)
         return _first(lines, NAME_PATHS) or (1 if lines else None)
 
-    def line_for(self, file: Path, message: str) -> Tuple[Optional[int], str]:
+    def line_for(self, file: Path, message: str) -> tuple[int | None, str]:
         """(line, field path in the file) for a policy message; the product's name when nothing closer is named."""
         data, lines = self._read(file)
         for key in _keys_named(message):
@@ -77,12 +78,12 @@ class SpecLines:
                 return lines[path], ".".join(path)
         return (1 if lines else None), ""
 
-    def product_line(self, file: Path, name: str, message: str) -> Tuple[Optional[int], str]:
+    def product_line(self, file: Path, name: str, message: str) -> tuple[int | None, str]:
         """Like line_for, for a message about the product as a whole: its name's line, read cheaply."""
         line = self.name_line(file, name)
         return line, ("product.name" if _is_product_format(file) else "name") if line else ""
 
-    def declared_name(self, file: Path) -> Optional[str]:
+    def declared_name(self, file: Path) -> str | None:
         data, _ = self._read(file)
         if not isinstance(data, dict):
             return None
@@ -91,7 +92,7 @@ class SpecLines:
         return name if isinstance(name, str) else None
 
 
-def _scan_name_line(file: Path, name: str) -> Optional[int]:
+def _scan_name_line(file: Path, name: str) -> int | None:
     """The line of `name: <name>` at the top level, or under `product:` (two-space indent), without parsing."""
     pattern = re.compile(rf"^(  )?name:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$")
     try:
@@ -108,19 +109,19 @@ def _is_product_format(file: Path) -> bool:
     return file.name == "product.yaml"
 
 
-def _first(lines: LineMap, paths: Iterable[Tuple[str, ...]]) -> Optional[int]:
+def _first(lines: LineMap, paths: Iterable[tuple[str, ...]]) -> int | None:
     for path in paths:
         if path in lines:
             return lines[path]
     return None
 
 
-def _keys_named(message: str) -> List[str]:
+def _keys_named(message: str) -> list[str]:
     found = [(m.start(), key) for key, regex in _KEY_RES for m in [regex.search(message)] if m]
     return [key for _, key in sorted(found)]
 
 
-def _fields_named(message: str) -> List[Tuple[str, str]]:
+def _fields_named(message: str) -> list[tuple[str, str]]:
     out = []
     for m in _FIELD_RE.finditer(message):
         port, name = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
@@ -128,7 +129,7 @@ def _fields_named(message: str) -> List[Tuple[str, str]]:
     return out
 
 
-def _field_path(data: Any, port: str, name: str) -> Optional[tuple]:
+def _field_path(data: Any, port: str, name: str) -> tuple | None:
     """The path of field `name`, preferring the one under the port of that name."""
     matches = list(_named_items(data, name, ()))
     fields = [p for p in matches if len(p) >= 2 and p[-2] == "fields"]
@@ -138,21 +139,21 @@ def _field_path(data: Any, port: str, name: str) -> Optional[tuple]:
     return fields[0] + ("name",) if fields else None
 
 
-def _port_path(data: Any, port: str) -> Optional[tuple]:
+def _port_path(data: Any, port: str) -> tuple | None:
     for path in _named_items(data, port, ()):
         if path and path[0] in ("interfaces", "outputs", "schema"):
             return path + ("name",)
     return ("schema",) if isinstance(data, dict) and "schema" in data else None
 
 
-def _port_of(data: Any, field_path: tuple) -> Optional[str]:
+def _port_of(data: Any, field_path: tuple) -> str | None:
     """The interface a field path lies under (product.yaml), or None for a single-port spec."""
     if len(field_path) > 2 and field_path[0] == "interfaces" and isinstance(field_path[1], int):
         return data["interfaces"][field_path[1]].get("name")
     return None if field_path[0] == "interfaces" else _single_port_name(data)
 
 
-def _single_port_name(data: Any) -> Optional[str]:
+def _single_port_name(data: Any) -> str | None:
     if isinstance(data, dict) and isinstance(data.get("product"), dict):
         return None
     return data.get("name") if isinstance(data, dict) else None

@@ -1,7 +1,7 @@
 """What a check found: findings (each with a file and line) and the verdict per product."""
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 # severity: deny fails the check, warn fails it with --fail-on warn, info never does
 DENY, WARN, INFO = "deny", "warn", "info"
@@ -17,10 +17,10 @@ class Finding:
     category: str
     rule: str  # "spec", "policy/pii", "policy/custom.finance", "evolution/removed-product", ...
     message: str
-    file: Optional[str] = None  # relative to the repository root when the mesh is in a git work tree
-    line: Optional[int] = None
+    file: str | None = None  # relative to the repository root when the mesh is in a git work tree
+    line: int | None = None
     field: str = ""
-    product: Optional[str] = None
+    product: str | None = None
 
     def where(self) -> str:
         if not self.file:
@@ -31,36 +31,36 @@ class Finding:
 @dataclass
 class ProductResult:
     name: str
-    file: Optional[str]
-    line: Optional[int]
+    file: str | None
+    line: int | None
     status: str  # allow | warn | deny | error
-    areas: Dict[str, str] = field(default_factory=dict)  # area -> pass | warn | deny | not_evaluated
+    areas: dict[str, str] = field(default_factory=dict)  # area -> pass | warn | deny | not_evaluated
     evolution: str = "none"
-    previous_version: Optional[str] = None
-    version: Optional[str] = None
-    changes: List[str] = field(default_factory=list)
+    previous_version: str | None = None
+    version: str | None = None
+    changes: list[str] = field(default_factory=list)
     why_checked: str = "in the mesh"
-    decision_id: Optional[str] = None
+    decision_id: str | None = None
 
     @property
-    def not_evaluated(self) -> List[str]:
+    def not_evaluated(self) -> list[str]:
         return sorted(a for a, outcome in self.areas.items() if outcome == "not_evaluated")
 
 
 @dataclass
 class CheckReport:
     mesh: str
-    base: Optional[str]
+    base: str | None
     engine: str
     fail_on: str = DENY
     changed_only: bool = False
-    products: List[ProductResult] = field(default_factory=list)
-    findings: List[Finding] = field(default_factory=list)
-    failed_files: List[str] = field(default_factory=list)
-    changed_files: Optional[List[str]] = None
+    products: list[ProductResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    failed_files: list[str] = field(default_factory=list)
+    changed_files: list[str] | None = None
 
     @property
-    def spec_problems(self) -> List[Finding]:
+    def spec_problems(self) -> list[Finding]:
         return [f for f in self.findings if f.category == SPEC]
 
     def count(self, severity: str) -> int:
@@ -79,10 +79,10 @@ class CheckReport:
     def outcome(self) -> str:
         return {EXIT_PASS: "pass", EXIT_POLICY_FAILURE: "policy failure", EXIT_INVALID_INPUT: "invalid input"}[self.exit_code]
 
-    def findings_for(self, product: str) -> List[Finding]:
+    def findings_for(self, product: str) -> list[Finding]:
         return [f for f in self.findings if f.product == product]
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "mesh": self.mesh,
             "base": self.base,

@@ -4,7 +4,7 @@ Assertions are the primary carrier of contract checks; the dataContract entity o
 groups them, since DataHub plans to replace it.
 """
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.metadata import schema_classes as dh
@@ -64,7 +64,7 @@ def _sql(dataset: str, statement: str, op: str, value: Any) -> dh.AssertionInfoC
     )
 
 
-def _custom(dataset: str, kind: str, logic: str, column: Optional[str] = None) -> dh.AssertionInfoClass:
+def _custom(dataset: str, kind: str, logic: str, column: str | None = None) -> dh.AssertionInfoClass:
     return dh.AssertionInfoClass(
         type=dh.AssertionTypeClass.CUSTOM,
         customAssertion=dh.CustomAssertionInfoClass(type=kind, entity=dataset, logic=logic,
@@ -161,7 +161,7 @@ _FIELD_METRICS = {"missing_count": dh.FieldMetricTypeClass.NULL_COUNT,
                   "missing_percent": dh.FieldMetricTypeClass.NULL_PERCENTAGE}
 
 
-def _metric_info(check: ContractCheck, port: m.OutputPort, dataset: str) -> Optional[dh.AssertionInfoClass]:
+def _metric_info(check: ContractCheck, port: m.OutputPort, dataset: str) -> dh.AssertionInfoClass | None:
     """A thresholded metric of the open standards as DataHub's typed assertion, where DataHub has one."""
     p = check.params
     op = _METRIC_OP.get(p["operator"])
@@ -191,17 +191,17 @@ def _metric_info(check: ContractCheck, port: m.OutputPort, dataset: str) -> Opti
 
 
 def assertion_mcps(check: ContractCheck, product: m.DataProduct, port: m.OutputPort, dataset: str,
-                   definition: str = "") -> List[MCP]:
+                   definition: str = "") -> list[MCP]:
     urn = urns.assertion_urn(product.name, check.id)
     return [MCP(entityUrn=urn, aspect=assertion_info(check, product, port, dataset, definition)),
             MCP(entityUrn=urn, aspect=platform_instance(shared.SODA, shared.SODA_INSTANCE))]
 
 
-def chart_values(info: dh.AssertionInfoClass, value: Optional[float], failing_rows: Optional[int],
-                 previous_row_count: Optional[int]) -> Dict[str, str]:
+def chart_values(info: dh.AssertionInfoClass, value: float | None, failing_rows: int | None,
+                 previous_row_count: int | None) -> dict[str, str]:
     """The nativeResults keys DataHub's result charts read for each assertion type
     (datahub-web-react .../Validations/assertion/profile/summary/shared/constants.ts)."""
-    out: Dict[str, Optional[float]] = {}
+    out: dict[str, float | None] = {}
     if info.type == dh.AssertionTypeClass.FIELD and info.fieldAssertion:
         if info.fieldAssertion.type == dh.FieldAssertionTypeClass.FIELD_METRIC:
             out["Metric Value"] = value
@@ -220,8 +220,8 @@ def _number_text(value: float) -> str:
 
 
 def run_event_mcp(assertion: str, dataset: str, run_id: str, now_ms: int, outcome: str, severity: str,
-                  value: Optional[float] = None, row_count: Optional[int] = None, failing_rows: Optional[int] = None,
-                  message: str = "", native: Optional[Dict[str, str]] = None) -> Optional[MCP]:
+                  value: float | None = None, row_count: int | None = None, failing_rows: int | None = None,
+                  message: str = "", native: dict[str, str] | None = None) -> MCP | None:
     """One run's outcome; an outcome we did not observe (not run) produces no event."""
     if outcome not in _RESULT_TYPE:
         return None
@@ -240,12 +240,12 @@ def run_event_mcp(assertion: str, dataset: str, run_id: str, now_ms: int, outcom
     return MCP(entityUrn=assertion, aspect=event)
 
 
-def contract_mcps(dataset: str, checks: List[ContractCheck], product_name: str) -> List[MCP]:
+def contract_mcps(dataset: str, checks: list[ContractCheck], product_name: str) -> list[MCP]:
     if not checks:
         return []
     urn = urns.contract_urn(dataset)
 
-    def ids(kinds: set, include: bool) -> List[str]:
+    def ids(kinds: set, include: bool) -> list[str]:
         return [urns.assertion_urn(product_name, c.id) for c in checks if (c.kind in kinds) == include]
 
     props = dh.DataContractPropertiesClass(
@@ -260,7 +260,7 @@ def contract_mcps(dataset: str, checks: List[ContractCheck], product_name: str) 
     ]
 
 
-def profile_mcp(dataset: str, now_ms: int, row_count: Optional[int], null_counts: Dict[str, int], column_count: int) -> MCP:
+def profile_mcp(dataset: str, now_ms: int, row_count: int | None, null_counts: dict[str, int], column_count: int) -> MCP:
     fields = [
         dh.DatasetFieldProfileClass(fieldPath=col, nullCount=n, nullProportion=(n / row_count) if row_count else None)
         for col, n in sorted(null_counts.items())
@@ -269,7 +269,7 @@ def profile_mcp(dataset: str, now_ms: int, row_count: Optional[int], null_counts
         timestampMillis=now_ms, rowCount=row_count, columnCount=column_count, fieldProfiles=fields))
 
 
-def policy_assertion_mcps(product: m.DataProduct, policy: str, port: str, dataset: str, engine: str) -> List[MCP]:
+def policy_assertion_mcps(product: m.DataProduct, policy: str, port: str, dataset: str, engine: str) -> list[MCP]:
     info = _custom(dataset, POLICY_TYPE, f"data.mesh.{policy}: no deny rule and no warn rule may fire")
     info.description = (f"Governance policy '{policy}' for data product {product.name}: passes when the policy neither "
                         "denies nor warns; a warning is a low-severity failure, a denial a high-severity one")

@@ -2,10 +2,12 @@
 
 import json
 import re
-from typing import Dict, Iterable, List, Optional, Tuple, Type, Union
+from collections.abc import Iterable
 
 from datahub.emitter.mce_builder import (
-    make_data_platform_urn, make_global_tag_aspect_with_tag_list, make_ownership_aspect_from_urn_list,
+    make_data_platform_urn,
+    make_global_tag_aspect_with_tag_list,
+    make_ownership_aspect_from_urn_list,
 )
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.metadata import schema_classes as dh
@@ -15,13 +17,13 @@ from datahub_mesh.spec import models as m
 
 PII_TAG = shared.PII_TAG
 pii_term = shared.pii_term
-_ScalarType = Union[
-    dh.StringTypeClass, dh.NumberTypeClass, dh.TimeTypeClass, dh.DateTypeClass, dh.BooleanTypeClass, dh.BytesTypeClass,
-    dh.MapTypeClass,
-]
+_ScalarType = (
+    dh.StringTypeClass | dh.NumberTypeClass | dh.TimeTypeClass | dh.DateTypeClass | dh.BooleanTypeClass
+    | dh.BytesTypeClass | dh.MapTypeClass
+)
 # Our own mapping: DataHub's resolve_sql_type knows no decimal(p,s) (None) and maps a plain
 # timestamp to BytesType.
-_TYPE_CLASSES: List[Tuple[re.Pattern, Type[_ScalarType]]] = [
+_TYPE_CLASSES: list[tuple[re.Pattern, type[_ScalarType]]] = [
     (re.compile(r"^(string|varchar|char|text|uuid)"), dh.StringTypeClass),
     (re.compile(r"^(int|integer|bigint|smallint|tinyint|long|decimal|numeric|double|float|real|number)"), dh.NumberTypeClass),
     (re.compile(r"^timestamp|^datetime|^time"), dh.TimeTypeClass),
@@ -45,7 +47,7 @@ def field_type(declared: str) -> dh.SchemaFieldDataTypeClass:
 # --- domains ---------------------------------------------------------------------------
 
 
-def domain_mcps(domain: m.Domain) -> List[MCP]:
+def domain_mcps(domain: m.Domain) -> list[MCP]:
     urn = urns.domain_urn(domain.name)
     props = {k: v for k, v in {"product_owner": domain.team.product_owner, "contact": domain.team.contact}.items() if v}
     mcps = [
@@ -69,7 +71,7 @@ def domain_mcps(domain: m.Domain) -> List[MCP]:
 # --- data products ------------------------------------------------------------------------
 
 
-def product_properties(product: m.DataProduct, extra: Dict[str, str]) -> Dict[str, str]:
+def product_properties(product: m.DataProduct, extra: dict[str, str]) -> dict[str, str]:
     """Free-form facts; the typed ones (version, classification, SLA hours, retention days, policy
     status) are structured properties, see `typed_values`."""
     sla = product.sla
@@ -91,7 +93,7 @@ def product_properties(product: m.DataProduct, extra: Dict[str, str]) -> Dict[st
     return {k: v for k, v in props.items() if v}
 
 
-def typed_values(product: m.DataProduct, extra: Dict[str, structured.Value]) -> dh.StructuredPropertiesClass:
+def typed_values(product: m.DataProduct, extra: dict[str, structured.Value]) -> dh.StructuredPropertiesClass:
     return structured.assignments({
         "version": product.version,
         "classification": product.classification,
@@ -101,12 +103,12 @@ def typed_values(product: m.DataProduct, extra: Dict[str, structured.Value]) -> 
     })
 
 
-def _num(value: Optional[float]) -> str:
+def _num(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def product_mcps(product: m.DataProduct, dataset_urns: List[str], properties: Dict[str, str],
-                 typed: dh.StructuredPropertiesClass) -> List[MCP]:
+def product_mcps(product: m.DataProduct, dataset_urns: list[str], properties: dict[str, str],
+                 typed: dh.StructuredPropertiesClass) -> list[MCP]:
     urn = urns.product_urn(product.name)
     assets = [dh.DataProductAssociationClass(destinationUrn=d, outputPort=True) for d in dataset_urns]
     mcps = [
@@ -127,8 +129,8 @@ def product_mcps(product: m.DataProduct, dataset_urns: List[str], properties: Di
     return mcps
 
 
-def product_owners(product: m.DataProduct, team_type: str, team_type_urn: Optional[str] = None
-                   ) -> Optional[dh.OwnershipClass]:
+def product_owners(product: m.DataProduct, team_type: str, team_type_urn: str | None = None
+                   ) -> dh.OwnershipClass | None:
     """The owning team with the given type; members of an open-standard team with the type their role maps to."""
     owner = urns.owner_urn(product.owner)
     owners = [dh.OwnerClass(owner=owner, type=team_type, typeUrn=team_type_urn)] if owner else []
@@ -159,7 +161,7 @@ def schema_field(column: m.Column) -> dh.SchemaFieldClass:
     )
 
 
-def _terms(names: List[str]) -> dh.GlossaryTermsClass:
+def _terms(names: list[str]) -> dh.GlossaryTermsClass:
     return dh.GlossaryTermsClass(
         terms=[dh.GlossaryTermAssociationClass(urn=urns.term_urn(n)) for n in names],
         auditStamp=dh.AuditStampClass(time=0, actor="urn:li:corpuser:datahub"),
@@ -182,9 +184,9 @@ def schema_metadata(product: m.DataProduct, port: m.OutputPort, bare: bool = Fal
 
 
 def dataset_mcps(
-    product: m.DataProduct, port: m.OutputPort, urn: str, upstream_urns: List[str], properties: Dict[str, str],
+    product: m.DataProduct, port: m.OutputPort, urn: str, upstream_urns: list[str], properties: dict[str, str],
     typed: dh.StructuredPropertiesClass,
-) -> List[MCP]:
+) -> list[MCP]:
     port_props = {**properties, "data_product": product.name, "output_port": port.name}
     port_props.update({k: v for k, v in {"location": port.location, "format": port.format, "port_type": port.type}.items() if v})
     if port.partitioned_by:

@@ -16,7 +16,8 @@ The DataHub Lite sink drops PATCH proposals, so there the full aspects are kept.
 
 import hashlib
 import json
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union, cast
+from collections.abc import Iterable
+from typing import Any, cast
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.emitter.mcp_patch_builder import MetadataPatchProposal
@@ -43,17 +44,17 @@ _GENERIC = {"corpGroupInfo", "tagProperties"}
 # Required arrays of corpGroupInfo that the UI manages (members, admins): never ours to set.
 _SKIPPED = {"corpGroupInfo": {"admins", "members", "groups"}}
 MERGED_ASPECTS = {"ownership", "globalTags", "structuredProperties", *TEXT_FIELDS}
-Proposal = Union[MCP, dh.MetadataChangeProposalClass]
+Proposal = MCP | dh.MetadataChangeProposalClass
 
 
 class _AdditivePatch(HasOwnershipPatch, HasTagsPatch, HasStructuredPropertiesPatch):
     """A patch of the owners, tags and structured properties of any entity that has those aspects."""
 
 
-def as_additions(mcps: Iterable[MCP], texts_sent: Optional[Dict[str, str]] = None) -> List[Proposal]:
+def as_additions(mcps: Iterable[MCP], texts_sent: dict[str, str] | None = None) -> list[Proposal]:
     """texts_sent: urn/aspect -> fingerprint of the texts last sent, updated here (kept across runs)."""
     texts = texts_sent if texts_sent is not None else {}
-    out: List[Proposal] = []
+    out: list[Proposal] = []
     for mcp in mcps:
         if mcp.aspectName not in MERGED_ASPECTS or mcp.aspect is None:
             out.append(mcp)
@@ -66,13 +67,13 @@ def as_additions(mcps: Iterable[MCP], texts_sent: Optional[Dict[str, str]] = Non
     return out
 
 
-def _parts(mcp: MCP) -> Tuple[str, str, dh._Aspect]:
+def _parts(mcp: MCP) -> tuple[str, str, dh._Aspect]:
     """Urn, aspect name and aspect: every proposal merged here carries all three."""
     assert mcp.entityUrn is not None and mcp.aspectName is not None and mcp.aspect is not None
     return mcp.entityUrn, mcp.aspectName, mcp.aspect
 
 
-def _texts_to_send(mcp: MCP, texts: Dict[str, str]) -> bool:
+def _texts_to_send(mcp: MCP, texts: dict[str, str]) -> bool:
     urn, name, aspect = _parts(mcp)
     obj = aspect.to_obj()
     fingerprint = hashlib.sha256(json.dumps([obj.get(f) for f in TEXT_FIELDS[name]]).encode()).hexdigest()
@@ -82,7 +83,7 @@ def _texts_to_send(mcp: MCP, texts: Dict[str, str]) -> bool:
     return changed
 
 
-def _data_product(mcp: MCP, with_texts: bool) -> List[dh.MetadataChangeProposalClass]:
+def _data_product(mcp: MCP, with_texts: bool) -> list[dh.MetadataChangeProposalClass]:
     urn, _, aspect = _parts(mcp)
     props = cast(dh.DataProductPropertiesClass, aspect)  # the aspect named dataProductProperties
     patch = DataProductPatchBuilder(urn)
@@ -97,10 +98,10 @@ def _data_product(mcp: MCP, with_texts: bool) -> List[dh.MetadataChangeProposalC
     return patch.build()
 
 
-def _fields(mcp: MCP, with_texts: bool) -> List[dh.MetadataChangeProposalClass]:
+def _fields(mcp: MCP, with_texts: bool) -> list[dh.MetadataChangeProposalClass]:
     urn, name, aspect = _parts(mcp)
     patch = MetadataPatchProposal(urn)
-    keys: Optional[Dict[str, List[str]]] = {} if name in _GENERIC else None
+    keys: dict[str, list[str]] | None = {} if name in _GENERIC else None
     for field, value in aspect.to_obj().items():
         if field in _SKIPPED.get(name, ()) or value is None or (field in TEXT_FIELDS[name] and not with_texts):
             continue
@@ -112,7 +113,7 @@ def _fields(mcp: MCP, with_texts: bool) -> List[dh.MetadataChangeProposalClass]:
     return patch.build()
 
 
-def _additive(mcp: MCP) -> List[dh.MetadataChangeProposalClass]:
+def _additive(mcp: MCP) -> list[dh.MetadataChangeProposalClass]:
     patch = _AdditivePatch(_parts(mcp)[0])
     aspect: Any = mcp.aspect
     if isinstance(aspect, dh.OwnershipClass):

@@ -3,7 +3,6 @@
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 
@@ -19,30 +18,30 @@ class ProductRun:
     """One product after the quality and policy stages."""
 
     product: m.DataProduct
-    checks: List[ContractCheck]
-    results: Dict[str, CheckResult] = field(default_factory=dict)  # by check id
-    profiles: Dict[str, PortProfile] = field(default_factory=dict)  # by port
-    evolution: Optional[Evolution] = None
-    policy_outcomes: Dict[str, str] = field(default_factory=dict)  # policy area -> pass | warn | deny
-    policy_messages: Dict[str, List[str]] = field(default_factory=dict)
-    decision_id: Optional[str] = None
+    checks: list[ContractCheck]
+    results: dict[str, CheckResult] = field(default_factory=dict)  # by check id
+    profiles: dict[str, PortProfile] = field(default_factory=dict)  # by port
+    evolution: Evolution | None = None
+    policy_outcomes: dict[str, str] = field(default_factory=dict)  # policy area -> pass | warn | deny
+    policy_messages: dict[str, list[str]] = field(default_factory=dict)
+    decision_id: str | None = None
     policy_engine: str = ""
     env: str = "PROD"
-    previous_row_counts: Dict[str, int] = field(default_factory=dict)  # port -> rows at the previous run
+    previous_row_counts: dict[str, int] = field(default_factory=dict)  # port -> rows at the previous run
     # What was published last time: the definition's fingerprint, the decision that published it and the
     # contract change it carried. A re-run of the same definition keeps them, so nothing re-versions.
-    previous_definition_hash: Optional[str] = None
-    previous_decision_id: Optional[str] = None
-    previous_contract_change: Optional[str] = None
+    previous_definition_hash: str | None = None
+    previous_decision_id: str | None = None
+    previous_contract_change: str | None = None
     # Set by definition_mcps: the fingerprint and the decision id this definition carries.
-    definition_hash: Optional[str] = None
-    published_decision_id: Optional[str] = None
+    definition_hash: str | None = None
+    published_decision_id: str | None = None
 
     def dataset_urn(self, port: m.OutputPort) -> str:
         return urns.dataset_urn(self.product, port, self.env)
 
     @property
-    def dataset_urns(self) -> List[str]:
+    def dataset_urns(self) -> list[str]:
         return [self.dataset_urn(p) for p in self.product.outputs]
 
     def port(self, name: str) -> m.OutputPort:
@@ -57,14 +56,14 @@ def remember_published(run: ProductRun, previous) -> None:
         run.previous_contract_change = getattr(previous, "contract_change", None)
 
 
-def _properties(run: ProductRun) -> Dict[str, str]:
+def _properties(run: ProductRun) -> dict[str, str]:
     extra = {}
     if run.evolution and run.evolution.previous_version and run.evolution.previous_version != run.product.version:
         extra["previous_version"] = run.evolution.previous_version
     return catalog.product_properties(run.product, extra)
 
 
-def contract_change(run: ProductRun) -> Optional[str]:
+def contract_change(run: ProductRun) -> str | None:
     """The change from the previously published *version*; a re-run of the same version keeps what it was."""
     evolution = run.evolution
     if evolution is None or evolution.previous_version is None:
@@ -74,7 +73,7 @@ def contract_change(run: ProductRun) -> Optional[str]:
     return evolution.kind
 
 
-def policy_status(outcomes: Dict[str, str]) -> Optional[str]:
+def policy_status(outcomes: dict[str, str]) -> str | None:
     if not outcomes:
         return None
     if "deny" in outcomes.values():
@@ -82,7 +81,7 @@ def policy_status(outcomes: Dict[str, str]) -> Optional[str]:
     return "compliant with warnings" if "warn" in outcomes.values() else "compliant"
 
 
-def policy_findings(run: ProductRun) -> List[str]:
+def policy_findings(run: ProductRun) -> list[str]:
     """Each denial and warning with its reason: 'area (deny|warn): reason'."""
     findings = []
     for policy, outcome in sorted(run.policy_outcomes.items()):
@@ -92,7 +91,7 @@ def policy_findings(run: ProductRun) -> List[str]:
     return findings
 
 
-def _typed(run: ProductRun, decision_id: Optional[str]):
+def _typed(run: ProductRun, decision_id: str | None):
     return catalog.typed_values(run.product, {
         "policy_status": policy_status(run.policy_outcomes),
         "policy_findings": policy_findings(run),
@@ -101,13 +100,13 @@ def _typed(run: ProductRun, decision_id: Optional[str]):
     })
 
 
-def _fingerprint(mcps: List[MCP]) -> str:
+def _fingerprint(mcps: list[MCP]) -> str:
     content = json.dumps([(x.entityUrn, x.aspectName, x.aspect.to_obj() if x.aspect else None) for x in mcps],
                          sort_keys=True)
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def definition_mcps(run: ProductRun, upstreams: Dict[str, List[str]]) -> List[MCP]:
+def definition_mcps(run: ProductRun, upstreams: dict[str, list[str]]) -> list[MCP]:
     """The product's new definition: only emitted when the policy gate lets it through.
 
     It names the decision that published it; while the definition stays the same, later runs keep
@@ -120,12 +119,12 @@ def definition_mcps(run: ProductRun, upstreams: Dict[str, List[str]]) -> List[MC
     return _definition(run, upstreams, run.published_decision_id) if run.published_decision_id else mcps
 
 
-def _definition(run: ProductRun, upstreams: Dict[str, List[str]], decision_id: Optional[str]) -> List[MCP]:
+def _definition(run: ProductRun, upstreams: dict[str, list[str]], decision_id: str | None) -> list[MCP]:
     product, props, typed = run.product, _properties(run), _typed(run, decision_id)
     mcps = catalog.product_mcps(product, run.dataset_urns, props, typed)
     for port in product.outputs:
         mcps += catalog.dataset_mcps(product, port, run.dataset_urn(port), upstreams.get(port.name, []), props, typed)
-    by_port: Dict[str, List[ContractCheck]] = {}
+    by_port: dict[str, list[ContractCheck]] = {}
     for check in run.checks:
         by_port.setdefault(check.port, []).append(check)
     for port_name, checks in by_port.items():
@@ -138,9 +137,9 @@ def _definition(run: ProductRun, upstreams: Dict[str, List[str]], decision_id: O
     return mcps
 
 
-def policy_definition_mcps(run: ProductRun) -> List[MCP]:
+def policy_definition_mcps(run: ProductRun) -> list[MCP]:
     """One assertion per policy area on every dataset of the product."""
-    mcps: List[MCP] = []
+    mcps: list[MCP] = []
     for port in run.product.outputs:
         for policy in sorted(run.policy_outcomes):
             mcps += assertions.policy_assertion_mcps(run.product, policy, port.name, run.dataset_urn(port),
@@ -148,13 +147,13 @@ def policy_definition_mcps(run: ProductRun) -> List[MCP]:
     return mcps
 
 
-def observation_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: Optional[set] = None) -> List[MCP]:
+def observation_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: set | None = None) -> list[MCP]:
     """Results of this run: check outcomes, profile and policy outcomes.
 
     For a product that is not (re)published, `published_urns` limits them to
     assertions DataHub already holds, so nothing new appears for it.
     """
-    mcps: List[MCP] = []
+    mcps: list[MCP] = []
     for check in run.checks:
         urn = urns.assertion_urn(run.product.name, check.id)
         result = run.results.get(check.id)
@@ -178,7 +177,7 @@ def observation_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: 
 _POLICY_RESULT = {"pass": ("pass", "warning"), "warn": ("fail", "warning"), "deny": ("fail", "critical")}
 
 
-def _policy_run_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: Optional[set]) -> List[MCP]:
+def _policy_run_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: set | None) -> list[MCP]:
     """A warning is a low-severity FAILURE, never a SUCCESS: DataHub has no warning result, and a
     SUCCESS would show the product's datasets as passing every policy."""
     mcps = []
@@ -202,7 +201,7 @@ def _policy_run_mcps(run: ProductRun, run_id: str, now_ms: int, published_urns: 
     return mcps
 
 
-def _profile_mcps(run: ProductRun, now_ms: int, published_urns: Optional[set]) -> List[MCP]:
+def _profile_mcps(run: ProductRun, now_ms: int, published_urns: set | None) -> list[MCP]:
     mcps = []
     for port_name, profile in sorted(run.profiles.items()):
         dataset = run.dataset_urn(run.port(port_name))

@@ -2,7 +2,6 @@
 structured property definitions and the platforms our assertions come from.
 """
 
-from typing import Dict, List, Optional, Tuple
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.metadata import schema_classes as dh
@@ -31,7 +30,7 @@ def opa_instance(engine: str) -> str:
     return OPA_INSTANCES.get(engine, engine or "embedded-rego")
 
 
-def mesh_mcps(mesh: m.Mesh, with_groups: bool, policy_engine: str) -> List[MCP]:
+def mesh_mcps(mesh: m.Mesh, with_groups: bool, policy_engine: str) -> list[MCP]:
     """Everything shared, for the whole mesh at once, so each entity is sent once with all it knows."""
     mcps = structured.definition_mcps() + ownership_type_mcps() + platform_mcps(policy_engine)
     mcps += tag_mcps(mesh) + glossary_mcps(mesh)
@@ -40,14 +39,14 @@ def mesh_mcps(mesh: m.Mesh, with_groups: bool, policy_engine: str) -> List[MCP]:
     return mcps
 
 
-def ownership_type_mcps() -> List[MCP]:
+def ownership_type_mcps() -> list[MCP]:
     return [MCP(entityUrn=urns.ownership_type_urn(DATA_PRODUCT_OWNER), aspect=dh.OwnershipTypeInfoClass(
         name="Data Product Owner",
         description="The team accountable for a data product: its contract, its quality and its consumers.",
         created=_STAMP, lastModified=_STAMP))]
 
 
-def platform_mcps(policy_engine: str) -> List[MCP]:
+def platform_mcps(policy_engine: str) -> list[MCP]:
     soda, opa = urns.platform_urn(SODA), urns.platform_urn(OPA)
     return [
         MCP(entityUrn=soda, aspect=dh.DataPlatformInfoClass(
@@ -63,9 +62,9 @@ def platform_mcps(policy_engine: str) -> List[MCP]:
     ]
 
 
-def _tag_names(mesh: m.Mesh) -> Dict[str, str]:
+def _tag_names(mesh: m.Mesh) -> dict[str, str]:
     """Every tag the mesh uses, with its description."""
-    tags: Dict[str, str] = {}
+    tags: dict[str, str] = {}
     for product in mesh.products.values():
         for tag in product.tags:
             tags.setdefault(tag, f"Tag '{tag}' from data product specs.")
@@ -82,14 +81,14 @@ def _tag_names(mesh: m.Mesh) -> Dict[str, str]:
     return tags
 
 
-def tag_mcps(mesh: m.Mesh) -> List[MCP]:
+def tag_mcps(mesh: m.Mesh) -> list[MCP]:
     names = _tag_names(mesh)
     return [MCP(entityUrn=urns.tag_urn(n), aspect=dh.TagPropertiesClass(name="PII" if n == PII_TAG else n,
                                                                        description=names[n]))
             for n in sorted(names)]
 
 
-def glossary_mcps(mesh: m.Mesh) -> List[MCP]:
+def glossary_mcps(mesh: m.Mesh) -> list[MCP]:
     categories = sorted({c.pii_category for p in mesh.products.values() for port in p.outputs
                          for c in port.columns if c.pii_category})
     if not categories:
@@ -104,11 +103,11 @@ def glossary_mcps(mesh: m.Mesh) -> List[MCP]:
     return mcps
 
 
-def group_mcps(mesh: m.Mesh) -> List[MCP]:
+def group_mcps(mesh: m.Mesh) -> list[MCP]:
     """One corpGroupInfo per team, merged from domains.yaml and every product owner that names it."""
-    known: Dict[str, Tuple[Optional[str], Optional[str]]] = {}
+    known: dict[str, tuple[str | None, str | None]] = {}
 
-    def learn(team: Optional[str], email: Optional[str], slack: Optional[str]) -> None:
+    def learn(team: str | None, email: str | None, slack: str | None) -> None:
         if not team:
             return
         old_email, old_slack = known.get(team, (None, None))

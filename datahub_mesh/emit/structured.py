@@ -4,8 +4,8 @@ The definitions are emitted once per run, scoped to data products and datasets; 
 dataset then carries the values. Long texts (change lists, policy messages) stay out of them.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Union
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.metadata import schema_classes as dh
@@ -49,8 +49,8 @@ DEFINITIONS = (
 _BY_NAME = {d.name: d for d in DEFINITIONS}
 
 
-def definition_mcps() -> List[MCP]:
-    mcps: List[MCP] = []
+def definition_mcps() -> list[MCP]:
+    mcps: list[MCP] = []
     for d in DEFINITIONS:
         urn = urns.structured_property_urn(d.name)
         mcps.append(MCP(entityUrn=urn, aspect=dh.StructuredPropertyDefinitionClass(
@@ -70,10 +70,10 @@ def definition_mcps() -> List[MCP]:
     return mcps
 
 
-Value = Union[str, float, int, List[str], None]
+Value = str | float | int | list[str] | None
 
 
-def assignments(values: Dict[str, Value]) -> dh.StructuredPropertiesClass:
+def assignments(values: dict[str, Value]) -> dh.StructuredPropertiesClass:
     """Values for the defined properties; empty values are left out."""
     out = []
     for name, value in values.items():
@@ -86,14 +86,14 @@ def assignments(values: Dict[str, Value]) -> dh.StructuredPropertiesClass:
     return dh.StructuredPropertiesClass(properties=out)
 
 
-def number(value: Optional[float]) -> Optional[float]:
+def number(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def read_values(aspect: Optional[dict]) -> Dict[str, str]:
+def read_values(aspect: dict | None) -> dict[str, str]:
     """Our properties from a stored structuredProperties aspect (JSON), by short name; several values joined."""
     prefix = urns.structured_property_urn("")
-    out: Dict[str, str] = {}
+    out: dict[str, str] = {}
     for assignment in (aspect or {}).get("properties", []):
         if assignment.get("propertyUrn", "").startswith(prefix):
             values = [next(iter(v.values())) if isinstance(v, dict) else v for v in assignment.get("values", [])]

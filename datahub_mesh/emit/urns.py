@@ -7,7 +7,6 @@ stable ids, so later runs report against the same entities.
 """
 
 from functools import lru_cache
-from typing import Optional
 
 from datahub.emitter.mce_builder import datahub_guid
 from datahub.metadata.urns import (
@@ -119,7 +118,7 @@ def contract_urn(dataset: str) -> str:
     return str(DataContractUrn(datahub_guid({"namespace": URN_NAMESPACE, "dataset": dataset})))
 
 
-def owner_urn(owner: m.Owner) -> Optional[str]:
+def owner_urn(owner: m.Owner) -> str | None:
     if owner.team:
         return group_urn(owner.team)
     if owner.contact:

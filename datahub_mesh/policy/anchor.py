@@ -21,16 +21,17 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import pydantic
+from datahub.emitter.mce_builder import datahub_guid
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.ingestion.api.ingestion_job_checkpointing_provider_base import JobId
 from datahub.ingestion.source.state.checkpoint import Checkpoint, CheckpointStateBase
 from datahub.ingestion.source.state.use_case_handler import StatefulIngestionUsecaseHandlerBase
-from datahub.emitter.mce_builder import datahub_guid
 from datahub.metadata.schema_classes import (
     AuditStampClass,
     DataFlowInfoClass,
@@ -53,7 +54,7 @@ class DecisionLogAnchorState(CheckpointStateBase):
     events: int = pydantic.Field(default=0, description="Number of events (lines) in the log.")
     last_hash: str = pydantic.Field(default="", description="The hash of its last event.")
     run_id: str = pydantic.Field(default="")
-    findings: List[str] = pydantic.Field(
+    findings: list[str] = pydantic.Field(
         default_factory=list, description="What earlier runs found wrong with the log; carried forward for the audit.")
 
 
@@ -64,13 +65,13 @@ class Anchor:
     last_hash: str
     source: str  # where it was read: "checkpoint FILE" or "DataHub Lite FILE"
     run_id: str = ""
-    findings: Tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
 
 
 class DecisionLogAnchorHandler(StatefulIngestionUsecaseHandlerBase[DecisionLogAnchorState]):
     """A stateful-ingestion job of its own that holds the anchor in the run's checkpoint."""
 
-    def __init__(self, source: Any, pipeline_name: Optional[str], run_id: str):
+    def __init__(self, source: Any, pipeline_name: str | None, run_id: str):
         self.state_provider = source.state_provider
         self.pipeline_name = pipeline_name
         self.run_id = run_id
@@ -80,7 +81,7 @@ class DecisionLogAnchorHandler(StatefulIngestionUsecaseHandlerBase[DecisionLogAn
         # a log found damaged stays reported: later anchors carry the finding, so moving on hides nothing
         self.findings = list(previous.findings if previous is not None else []) + ([self.mismatch] if self.mismatch else [])
 
-    def _check_previous(self, policy: Any) -> Optional[str]:
+    def _check_previous(self, policy: Any) -> str | None:
         """Before this run writes: does the log still hold what the previous run anchored?"""
         decision_log = getattr(policy, "decision_log", None)
         previous = self.previous() if decision_log else None
@@ -96,23 +97,23 @@ class DecisionLogAnchorHandler(StatefulIngestionUsecaseHandlerBase[DecisionLogAn
     def is_checkpointing_enabled(self) -> bool:
         return self.state_provider.is_stateful_ingestion_configured()
 
-    def create_checkpoint(self) -> Optional[Checkpoint[DecisionLogAnchorState]]:
+    def create_checkpoint(self) -> Checkpoint[DecisionLogAnchorState] | None:
         if not self.is_checkpointing_enabled() or self.pipeline_name is None:
             return None
         return Checkpoint(job_name=self.job_id, pipeline_name=self.pipeline_name, run_id=self.run_id,
                           state=DecisionLogAnchorState())
 
-    def previous(self) -> Optional[DecisionLogAnchorState]:
+    def previous(self) -> DecisionLogAnchorState | None:
         checkpoint = self.state_provider.get_last_checkpoint(self.job_id, DecisionLogAnchorState)
         return checkpoint.state if checkpoint is not None else None
 
-    def record(self, decision_log: str, head: Tuple[int, str]) -> None:
+    def record(self, decision_log: str, head: tuple[int, str]) -> None:
         checkpoint = self.state_provider.get_current_checkpoint(self.job_id)
         if checkpoint is not None:
             checkpoint.state = DecisionLogAnchorState(decision_log=decision_log, events=head[0], last_hash=head[1],
                                                       run_id=self.run_id, findings=self.findings)
 
-    def finish(self, decision_log: Optional[str], env: str = "PROD", report: Any = None) -> List[MetadataChangeProposalWrapper]:
+    def finish(self, decision_log: str | None, env: str = "PROD", report: Any = None) -> list[MetadataChangeProposalWrapper]:
         """Anchor the log's head as it is at the end of the run: in this job's checkpoint, and as the
         MCPs returned (for DataHub). Nothing when there is no log. A log that no longer holds what the
         previous run anchored is reported as a warning first."""
@@ -132,16 +133,16 @@ class DecisionLogAnchorHandler(StatefulIngestionUsecaseHandlerBase[DecisionLogAn
         return anchor_mcps(self.pipeline_name, decision_log, head, self.run_id, env, self.findings)
 
 
-def anchor_urn(pipeline_name: Optional[str], env: str = "PROD") -> str:
+def anchor_urn(pipeline_name: str | None, env: str = "PROD") -> str:
     return f"urn:li:dataFlow:({ORCHESTRATOR},decision-log.{pipeline_name or 'default'},{env})"
 
 
-def anchor_instance_urn(pipeline_name: Optional[str], run_id: str) -> str:
+def anchor_instance_urn(pipeline_name: str | None, run_id: str) -> str:
     return f"urn:li:dataProcessInstance:{datahub_guid({'anchor': 'decision-log', 'pipeline': pipeline_name or 'default', 'run': run_id})}"
 
 
-def anchor_mcps(pipeline_name: Optional[str], decision_log: str, head: Tuple[int, str], run_id: str,
-                env: str = "PROD", findings: Sequence[str] = ()) -> List[MetadataChangeProposalWrapper]:
+def anchor_mcps(pipeline_name: str | None, decision_log: str, head: tuple[int, str], run_id: str,
+                env: str = "PROD", findings: Sequence[str] = ()) -> list[MetadataChangeProposalWrapper]:
     """The decision log as a data flow, and this run's anchor of its head as a process instance of it."""
     flow = anchor_urn(pipeline_name, env)
     now = _dt.datetime.now(_dt.timezone.utc)
@@ -173,7 +174,7 @@ class AnchorError(RuntimeError):
     pass
 
 
-def read_anchors(path: Path) -> List[Anchor]:
+def read_anchors(path: Path) -> list[Anchor]:
     """Anchors in a checkpoint file (the `file` state provider's JSON) or a DataHub Lite SQLite file."""
     path = Path(path)
     try:
@@ -186,7 +187,7 @@ def read_anchors(path: Path) -> List[Anchor]:
     return _from_checkpoints(path)
 
 
-def _from_checkpoints(path: Path) -> List[Anchor]:
+def _from_checkpoints(path: Path) -> list[Anchor]:
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -207,7 +208,7 @@ def _from_checkpoints(path: Path) -> List[Anchor]:
     return anchors
 
 
-def _from_lite(path: Path) -> List[Anchor]:
+def _from_lite(path: Path) -> list[Anchor]:
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         rows = db.execute(
@@ -226,7 +227,7 @@ def _from_lite(path: Path) -> List[Anchor]:
     return anchors
 
 
-def anchors_for(log: Path, anchors: Sequence[Anchor], single_log: bool) -> List[Anchor]:
+def anchors_for(log: Path, anchors: Sequence[Anchor], single_log: bool) -> list[Anchor]:
     """The anchors that belong to log: same resolved path, or every anchor when only one log is audited."""
     resolved = Path(log).resolve()
     mine = [a for a in anchors if a.decision_log and Path(a.decision_log).resolve() == resolved]
@@ -237,8 +238,8 @@ def anchors_for(log: Path, anchors: Sequence[Anchor], single_log: bool) -> List[
 # checking a log against an anchor
 
 
-def anchor_breaks(anchor: Anchor, entries: Sequence[Tuple[int, Optional[Dict[str, Any]]]], chained: bool,
-                  file: str) -> List[Dict[str, Any]]:
+def anchor_breaks(anchor: Anchor, entries: Sequence[tuple[int, dict[str, Any] | None]], chained: bool,
+                  file: str) -> list[dict[str, Any]]:
     """What the anchor shows about the log: truncation, a rewrite (re-chained or not), stripped hashes."""
 
     said = f"{anchor.source} anchors {anchor.events} events ending in hash {anchor.last_hash[:12]}"
@@ -246,8 +247,8 @@ def anchor_breaks(anchor: Anchor, entries: Sequence[Tuple[int, Optional[Dict[str
     return earlier + _head_breaks(anchor, entries, chained, file, said)
 
 
-def _head_breaks(anchor: Anchor, entries: Sequence[Tuple[int, Optional[Dict[str, Any]]]], chained: bool, file: str,
-                 said: str) -> List[Dict[str, Any]]:
+def _head_breaks(anchor: Anchor, entries: Sequence[tuple[int, dict[str, Any] | None]], chained: bool, file: str,
+                 said: str) -> list[dict[str, Any]]:
     from datahub_mesh.policy.decision_log import event_hash
 
     if not chained:
@@ -266,7 +267,7 @@ def _head_breaks(anchor: Anchor, entries: Sequence[Tuple[int, Optional[Dict[str,
     return []
 
 
-def log_mismatch(path: Path, events: int, last_hash: str) -> Optional[str]:
+def log_mismatch(path: Path, events: int, last_hash: str) -> str | None:
     """Why the log does not hold the anchored head (reading only line `events` in full), or None."""
     from datahub_mesh.policy.decision_log import event_hash
 
@@ -289,5 +290,5 @@ def log_mismatch(path: Path, events: int, last_hash: str) -> Optional[str]:
     return f"{path} holds {count} events, but {events} were anchored: events were deleted from its end"
 
 
-def _break(file: str, line: int, kind: str, detail: str) -> Dict[str, Any]:
+def _break(file: str, line: int, kind: str, detail: str) -> dict[str, Any]:
     return {"file": file, "line": line, "decision_id": None, "kind": kind, "detail": detail}

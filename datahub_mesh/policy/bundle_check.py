@@ -19,15 +19,16 @@ to reach everything under its fixed prefix.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any
 
 CUSTOM_DIR = "custom"
 CUSTOM_PACKAGE = ("mesh", "custom")
 TEST_SUFFIX = "_test.rego"
 
-RuleId = Tuple[str, ...]  # package parts + rule name
+RuleId = tuple[str, ...]  # package parts + rule name
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class BundleProblem:
     line: int
     kind: str  # package, recursion, conflict, syntax
     message: str
-    claimed: Optional[str] = None  # package problems: the domain whose package the file declares
+    claimed: str | None = None  # package problems: the domain whose package the file declares
 
     def __str__(self) -> str:
         return self.describe()
@@ -57,7 +58,7 @@ class _Rule:
     node: Mapping[str, Any]
 
 
-def custom_domain(name: str) -> Optional[str]:
+def custom_domain(name: str) -> str | None:
     """The domain a file under custom/ belongs to (custom/<domain>.rego or custom/<domain>/...), else None."""
     parts = PurePosixPath(name).parts
     if len(parts) < 2 or parts[0] != CUSTOM_DIR:
@@ -68,7 +69,7 @@ def custom_domain(name: str) -> Optional[str]:
     return parts[1]
 
 
-def allowed_packages(name: str) -> Optional[List[Tuple[str, ...]]]:
+def allowed_packages(name: str) -> list[tuple[str, ...]] | None:
     domain = custom_domain(name)
     if domain is None:
         return None
@@ -84,14 +85,14 @@ def _show(package: Sequence[str]) -> str:
 # AST helpers
 
 
-def _kind(node: Any) -> Tuple[Optional[str], Any]:
+def _kind(node: Any) -> tuple[str | None, Any]:
     if isinstance(node, dict) and len(node) == 1:
         kind, body = next(iter(node.items()))
         return kind, body
     return None, None
 
 
-def ref_parts(node: Any) -> Optional[List[Any]]:
+def ref_parts(node: Any) -> list[Any] | None:
     """Parts of a reference: strings for fixed parts, None for a computed part (and what follows)."""
     kind, body = _kind(node)
     if kind == "Var":
@@ -108,7 +109,7 @@ def ref_parts(node: Any) -> Optional[List[Any]]:
     return None
 
 
-def _fixed(parts: Sequence[Any]) -> List[str]:
+def _fixed(parts: Sequence[Any]) -> list[str]:
     out = []
     for part in parts:
         if not isinstance(part, str):
@@ -117,7 +118,7 @@ def _fixed(parts: Sequence[Any]) -> List[str]:
     return out
 
 
-def _head_var(head: Mapping[str, Any]) -> Tuple[str, int, bool]:
+def _head_var(head: Mapping[str, Any]) -> tuple[str, int, bool]:
     """(rule name, line, whether the head is the name alone) of a rule head's reference."""
     node = head["refr"]
     plain = "Var" in node
@@ -128,7 +129,7 @@ def _head_var(head: Mapping[str, Any]) -> Tuple[str, int, bool]:
         node = body["refr"]
 
 
-def _rules_of(module: Mapping[str, Any], file: str, package: Tuple[str, ...]) -> Iterable[_Rule]:
+def _rules_of(module: Mapping[str, Any], file: str, package: tuple[str, ...]) -> Iterable[_Rule]:
     for rule in module["rules"]:
         kind, body = _kind(rule)
         if kind == "Default":
@@ -146,7 +147,7 @@ def _rules_of(module: Mapping[str, Any], file: str, package: Tuple[str, ...]) ->
             yield _Rule(package + (name,), file, line, rule_kind, body)
 
 
-def _references(node: Any, skip: Any = None) -> Iterable[List[Any]]:
+def _references(node: Any, skip: Any = None) -> Iterable[list[Any]]:
     """Every reference in node (outermost chains only), computed index expressions included."""
     if node is skip:
         return
@@ -182,8 +183,8 @@ def _references(node: Any, skip: Any = None) -> Iterable[List[Any]]:
 
 class _Bundle:
     def __init__(self, ast: Sequence[Mapping[str, Any]]):
-        self.modules: List[Tuple[str, Tuple[str, ...], int, Mapping[str, Any]]] = []
-        self.rules: List[_Rule] = []
+        self.modules: list[tuple[str, tuple[str, ...], int, Mapping[str, Any]]] = []
+        self.rules: list[_Rule] = []
         for module in ast:
             file = module["source"]["file"]
             parts = ref_parts(module["ast"]["package"]["refr"]) or []
@@ -192,7 +193,7 @@ class _Bundle:
             self.modules.append((file, package, line, module["ast"]))
             self.rules.extend(_rules_of(module["ast"], file, package))
 
-    def package_problems(self) -> List[BundleProblem]:
+    def package_problems(self) -> list[BundleProblem]:
         problems = []
         for file, package, line, _ in self.modules:
             allowed = allowed_packages(file)
@@ -207,8 +208,8 @@ class _Bundle:
                 ))
         return problems
 
-    def conflict_problems(self) -> List[BundleProblem]:
-        kinds: Dict[RuleId, Dict[str, _Rule]] = {}
+    def conflict_problems(self) -> list[BundleProblem]:
+        kinds: dict[RuleId, dict[str, _Rule]] = {}
         for rule in self.rules:
             kinds.setdefault(rule.id, {}).setdefault(rule.kind, rule)
         problems = []
@@ -224,7 +225,7 @@ class _Bundle:
                     ))
         return problems
 
-    def recursion_problems(self) -> List[BundleProblem]:
+    def recursion_problems(self) -> list[BundleProblem]:
         graph = self._graph()
         problems = []
         for cycle in _cycles(graph):
@@ -232,7 +233,7 @@ class _Bundle:
             names = " -> ".join(_show(r.id) for r in rules)
             # a cycle through a domain's file is that file's fault: the platform's files are trusted
             blamed = [r for r in rules if custom_domain(r.file) is not None] or rules[:1]
-            seen_files: Set[str] = set()
+            seen_files: set[str] = set()
             for where in blamed:
                 if where.file in seen_files:
                     continue
@@ -244,17 +245,17 @@ class _Bundle:
                 ))
         return problems
 
-    def custom_rules(self) -> Dict[str, Set[str]]:
+    def custom_rules(self) -> dict[str, set[str]]:
         """Rule names each domain's custom files define in the domain's own package."""
-        out: Dict[str, Set[str]] = {}
+        out: dict[str, set[str]] = {}
         for rule in self.rules:
             domain = custom_domain(rule.file)
             if domain is not None and rule.id[:-1] == CUSTOM_PACKAGE + (domain,):
                 out.setdefault(domain, set()).add(rule.id[-1])
         return out
 
-    def _graph(self) -> Dict[int, Set[int]]:
-        by_id: Dict[RuleId, List[int]] = {}
+    def _graph(self) -> dict[int, set[int]]:
+        by_id: dict[RuleId, list[int]] = {}
         for index, rule in enumerate(self.rules):
             by_id.setdefault(rule.id, []).append(index)
         imports = {file: self._imports(ast) for file, _, _, ast in self.modules}
@@ -262,7 +263,7 @@ class _Bundle:
         for file, package, _, _ in self.modules:
             local[file] = {rule_id[-1] for rule_id in by_id if rule_id[:-1] == package}
         all_ids = list(by_id)
-        graph: Dict[int, Set[int]] = {i: set() for i in range(len(self.rules))}
+        graph: dict[int, set[int]] = {i: set() for i in range(len(self.rules))}
         for index, rule in enumerate(self.rules):
             package = rule.id[:-1]
             head = self._head_ref(rule.node)
@@ -284,7 +285,7 @@ class _Bundle:
         return node.get("refr")
 
     @staticmethod
-    def _imports(ast: Mapping[str, Any]) -> Dict[str, List[str]]:
+    def _imports(ast: Mapping[str, Any]) -> dict[str, list[str]]:
         out = {}
         for item in ast.get("imports", []):
             parts = ref_parts(item["refr"])
@@ -296,8 +297,8 @@ class _Bundle:
         return out
 
     @staticmethod
-    def _resolve(parts: List[Any], package: Tuple[str, ...], imports: Mapping[str, List[str]],
-                 local: Set[str]) -> Optional[List[str]]:
+    def _resolve(parts: list[Any], package: tuple[str, ...], imports: Mapping[str, list[str]],
+                 local: set[str]) -> list[str] | None:
         head, rest = parts[0], _fixed(parts[1:])
         if head == "data":
             return rest
@@ -308,13 +309,13 @@ class _Bundle:
         return None
 
 
-def _cycles(graph: Mapping[int, Set[int]]) -> List[List[int]]:
+def _cycles(graph: Mapping[int, set[int]]) -> list[list[int]]:
     """Strongly connected components with a cycle (Tarjan), as lists of node ids."""
-    index_of: Dict[int, int] = {}
-    low: Dict[int, int] = {}
-    stack: List[int] = []
-    on_stack: Set[int] = set()
-    found: List[List[int]] = []
+    index_of: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    found: list[list[int]] = []
     counter = [0]
 
     def visit(start: int) -> None:
@@ -365,7 +366,7 @@ def _cycles(graph: Mapping[int, Set[int]]) -> List[List[int]]:
 # brackets hold it for minutes) or crash, and a domain's file must not hold or stop the run
 
 
-def _problem_dict(problem: BundleProblem) -> Dict[str, Any]:
+def _problem_dict(problem: BundleProblem) -> dict[str, Any]:
     return {"file": problem.file, "line": problem.line, "kind": problem.kind, "message": problem.message,
             "claimed": problem.claimed}
 
@@ -379,7 +380,7 @@ def main() -> None:
     request = json.loads(sys.stdin.readline())
     files = [tuple(f) for f in request["files"]]
     engine = regorus.Engine()
-    problems: List[BundleProblem] = []
+    problems: list[BundleProblem] = []
     for name, source in files:
         try:
             engine.add_policy(name, source)
@@ -395,8 +396,8 @@ def main() -> None:
     sys.stdout.flush()
 
 
-def check_bundle_isolated(files: Sequence[Tuple[str, str]], timeout_seconds: float = 10.0,
-                          memory_mb: int = 1024) -> Tuple[List[BundleProblem], Dict[str, Set[str]]]:
+def check_bundle_isolated(files: Sequence[tuple[str, str]], timeout_seconds: float = 10.0,
+                          memory_mb: int = 1024) -> tuple[list[BundleProblem], dict[str, set[str]]]:
     """Every problem of the bundle ((file name relative to the rego directory, source) pairs), found in a
     worker process with a deadline per file and a memory limit. A file that holds or crashes the parser is
     reported as a problem of its own, and the rest is checked again without it. Returns the problems and
@@ -404,11 +405,11 @@ def check_bundle_isolated(files: Sequence[Tuple[str, str]], timeout_seconds: flo
     from datahub_mesh.policy.worker import EngineWorker, WorkerFailure
 
     remaining = list(files)
-    unparsable: List[BundleProblem] = []
+    unparsable: list[BundleProblem] = []
     while True:
         worker = EngineWorker([], None, timeout_seconds=timeout_seconds, memory_mb=memory_mb,
                               entry="from datahub_mesh.policy.bundle_check import main; main()")
-        parsed: List[str] = []
+        parsed: list[str] = []
         try:
             worker.spawn()
             worker.send({"files": [list(f) for f in remaining]})

@@ -29,8 +29,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 from datahub_mesh.policy.engines import DECISION_PATH, PolicyDecision, canonical_json, to_json_document
@@ -71,7 +72,7 @@ def _package_version() -> str:
 # masking, with OPA's JSON-pointer-like paths: "/input/product/owner/contact"
 
 
-def parse_mask_path(path: str) -> List[str]:
+def parse_mask_path(path: str) -> list[str]:
     """Split a mask path into keys; parts are URL-unescaped as OPA does."""
     if not path.startswith("/"):
         raise ValueError(f"mask path {path!r} must start with '/', for example /input/product/owner/contact")
@@ -105,7 +106,7 @@ def _parent(document: Any, keys: Sequence[str]) -> Any:
     return node
 
 
-def erase(document: Dict[str, Any], parts: Sequence[str]) -> bool:
+def erase(document: dict[str, Any], parts: Sequence[str]) -> bool:
     """Remove the value at parts (below the root key); True when something was removed."""
     parent = _parent(document, parts)
     last = parts[-1]
@@ -123,7 +124,7 @@ def hashed(value: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
-def mask(document: Dict[str, Any], parts: Sequence[str], value: Any) -> bool:
+def mask(document: dict[str, Any], parts: Sequence[str], value: Any) -> bool:
     """Replace the value at parts when it is there (by its hash when value is HASHED);
     True when something was replaced.
 
@@ -146,7 +147,7 @@ def mask(document: Dict[str, Any], parts: Sequence[str], value: Any) -> bool:
 # reading the end of an existing log
 
 
-def _last_line(path: Path) -> Optional[bytes]:
+def _last_line(path: Path) -> bytes | None:
     """The last non-empty line of the file, read from its end."""
     if not path.exists() or path.stat().st_size == 0:
         return None
@@ -179,11 +180,11 @@ class DecisionLogWriter:
         path: Path,
         mask_paths: Iterable[str] = (),
         erase_paths: Iterable[str] = (),
-        labels: Optional[Mapping[str, str]] = None,
+        labels: Mapping[str, str] | None = None,
         *,
         mask_value: Any = HASHED,
         requested_by: str = "datahub-mesh",
-        instance_id: Optional[str] = None,
+        instance_id: str | None = None,
         sync_interval_seconds: float = SYNC_INTERVAL_SECONDS,
     ):
         self.path = Path(path)
@@ -194,9 +195,9 @@ class DecisionLogWriter:
         self.labels = {"id": instance_id or str(uuid.uuid4()), "version": _package_version()}
         self.labels.update(labels or {})
         self._lock = threading.Lock()
-        self._last_hash: Optional[str] = None
+        self._last_hash: str | None = None
         self._count = 0
-        self.repairs: List[Dict[str, Any]] = []
+        self.repairs: list[dict[str, Any]] = []
         self.sync_interval_seconds = sync_interval_seconds
         self._synced_at = time.monotonic()
         self._unsynced = False
@@ -207,8 +208,8 @@ class DecisionLogWriter:
         decision: PolicyDecision,
         input: Mapping[str, Any],
         *,
-        requested_by: Optional[str] = None,
-    ) -> Dict[str, Any]:
+        requested_by: str | None = None,
+    ) -> dict[str, Any]:
         """Append the event for decision (made for input) and return it."""
         event = self._event(
             input,
@@ -226,10 +227,10 @@ class DecisionLogWriter:
         input: Mapping[str, Any],
         error: str,
         *,
-        revision: Optional[str] = None,
-        engine: Optional[str] = None,
-        requested_by: Optional[str] = None,
-    ) -> Dict[str, Any]:
+        revision: str | None = None,
+        engine: str | None = None,
+        requested_by: str | None = None,
+    ) -> dict[str, Any]:
         """Append the event of a decision that could not be made (no result, an "error" as OPA logs it)."""
         event = self._event(
             input,
@@ -246,7 +247,7 @@ class DecisionLogWriter:
         """write(), returning the decision_id."""
         return self.write(decision, input)["decision_id"]
 
-    def log_error(self, input: Mapping[str, Any], error: str, *, revision: Optional[str] = None) -> str:
+    def log_error(self, input: Mapping[str, Any], error: str, *, revision: str | None = None) -> str:
         """write_error(), returning the decision_id."""
         return self.write_error(input, error, revision=revision)["decision_id"]
 
@@ -259,18 +260,18 @@ class DecisionLogWriter:
     def _event(
         self,
         input: Mapping[str, Any],
-        outcome: Dict[str, Any],
+        outcome: dict[str, Any],
         *,
-        decision_id: Optional[str],
-        engine: Optional[str],
-        revision: Optional[str],
+        decision_id: str | None,
+        engine: str | None,
+        revision: str | None,
         metrics: Mapping[str, int],
-        requested_by: Optional[str],
-    ) -> Dict[str, Any]:
+        requested_by: str | None,
+    ) -> dict[str, Any]:
         documents = {"input": to_json_document(dict(input), "decision log input"), **outcome}
         erased = [format_mask_path(p) for p in self.erase_paths if erase(documents, p)]
         masked = [format_mask_path(p) for p in self.mask_paths if mask(documents, p, self.mask_value)]
-        event: Dict[str, Any] = {
+        event: dict[str, Any] = {
             "decision_id": decision_id or str(uuid.uuid4()),
             "path": DECISION_PATH,
             **documents,
@@ -287,13 +288,13 @@ class DecisionLogWriter:
             event["masked"] = masked
         return event
 
-    def head(self) -> Optional[Tuple[int, str]]:
+    def head(self) -> tuple[int, str] | None:
         """(number of events, hash of the last one) of the log, or None when there is no log."""
         with self._lock:
             self._open_chain()
             return (self._count, self._last_hash) if self._count and self._last_hash else None
 
-    def _chain_and_append(self, event: Dict[str, Any]) -> Dict[str, Any]:
+    def _chain_and_append(self, event: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self._open_chain()
             event["previous_hash"] = self._last_hash
@@ -340,7 +341,7 @@ class DecisionLogWriter:
             "sha256": hashlib.sha256(data).hexdigest(), "set_aside": aside.name, "pending": True,
         })
 
-    def _write_repair(self, repair: Dict[str, Any]) -> None:
+    def _write_repair(self, repair: dict[str, Any]) -> None:
         event = {
             "decision_id": str(uuid.uuid4()), "path": REPAIR_PATH, "repair": dict(repair),
             "timestamp": rfc3339_now(), "labels": dict(self.labels), "requested_by": self.requested_by,
@@ -391,7 +392,7 @@ def _count_lines(path: Path) -> int:
     return count
 
 
-def _torn_tail(path: Path) -> Optional[Tuple[int, bytes]]:
+def _torn_tail(path: Path) -> tuple[int, bytes] | None:
     """(offset, bytes) of a last line that is not a JSON object, or None. A complete JSON event that only
     lacks its newline gets the newline."""
     size = path.stat().st_size

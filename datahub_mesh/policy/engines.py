@@ -21,9 +21,10 @@ import threading
 import time
 import weakref
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class PolicyEvaluationError(RuntimeError):
         self.message = message
 
 
-class Violation(Dict[str, str]):
+class Violation(dict[str, str]):
     """{"policy": <area>, "message": <what to fix>}, as the policies return it; also
     readable as .policy and .message. A dict, so that it is JSON as it stands."""
 
@@ -59,23 +60,23 @@ class Violation(Dict[str, str]):
     def message(self) -> str:
         return self["message"]
 
-    def to_dict(self) -> Dict[str, str]:
+    def to_dict(self) -> dict[str, str]:
         return {"policy": self.policy, "message": self.message}
 
 
 @dataclass(frozen=True)
 class PolicyDecision:
     allow: bool
-    deny: List[Violation]
-    warn: List[Violation]
-    policies: List[str]
+    deny: list[Violation]
+    warn: list[Violation]
+    policies: list[str]
     engine: str
-    raw_result: Dict[str, Any]
-    decision_id: Optional[str] = None
-    bundle_revision: Optional[str] = None
-    metrics: Dict[str, int] = field(default_factory=dict)
+    raw_result: dict[str, Any]
+    decision_id: str | None = None
+    bundle_revision: str | None = None
+    metrics: dict[str, int] = field(default_factory=dict)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The decision in the shape the policies return it."""
         return {
             "allow": self.allow,
@@ -97,7 +98,7 @@ class PolicyEngine(ABC):
     def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Release what the engine holds; the default holds nothing."""
 
-    def __enter__(self) -> "PolicyEngine":
+    def __enter__(self) -> PolicyEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -136,7 +137,7 @@ def to_json_document(value: Any, what: str = "policy input") -> Any:
     return json.loads(to_json_text(value, what))
 
 
-def _violations(items: Any, kind: str) -> List[Violation]:
+def _violations(items: Any, kind: str) -> list[Violation]:
     if not isinstance(items, list):
         raise PolicyEvaluationError(f"malformed decision: '{kind}' is {type(items).__name__}, expected a list")
     violations = []
@@ -153,9 +154,9 @@ def decision_from_result(
     result: Any,
     *,
     engine: str,
-    decision_id: Optional[str] = None,
-    bundle_revision: Optional[str] = None,
-    metrics: Optional[Dict[str, int]] = None,
+    decision_id: str | None = None,
+    bundle_revision: str | None = None,
+    metrics: dict[str, int] | None = None,
 ) -> PolicyDecision:
     """Validate the value of data.mesh.main.decision and wrap it; anything unexpected raises."""
     if not isinstance(result, dict):
@@ -192,13 +193,13 @@ def decision_from_result(
 # embedded engine (regorus)
 
 
-def policy_files(rego_dir: Path) -> List[Tuple[str, str]]:
+def policy_files(rego_dir: Path) -> list[tuple[str, str]]:
     """(relative path, source) of every policy under rego_dir, tests excluded, in a stable order."""
     paths = sorted(p for p in Path(rego_dir).rglob("*.rego") if p.is_file() and not p.name.endswith(TEST_FILE_SUFFIX))
     return [(p.relative_to(rego_dir).as_posix(), p.read_text(encoding="utf-8")) for p in paths]
 
 
-def bundle_revision(policies: Sequence[Tuple[str, str]], data: Any) -> str:
+def bundle_revision(policies: Sequence[tuple[str, str]], data: Any) -> str:
     """sha256 over the policy files (names and contents) and the data, so any change shows."""
     digest = hashlib.sha256()
     for name, source in sorted(policies):
@@ -251,7 +252,7 @@ DEFAULT_MEMORY_MB = 1024
 AREAS_QUERY = "data.mesh.main.areas"
 
 
-def product_domain(input: Any) -> Optional[str]:
+def product_domain(input: Any) -> str | None:
     product = input.get("product") if isinstance(input, Mapping) else None
     domain = product.get("domain") if isinstance(product, Mapping) else None
     return domain if isinstance(domain, str) else None
@@ -261,13 +262,13 @@ class CustomPolicies:
     """What the static check made of rego/custom/: which domains' files were refused (and why),
     which were accepted, and the rules each accepted domain defines."""
 
-    def __init__(self, rego_dir: Path, files: Sequence[Tuple[str, str]], timeout_seconds: float = DEFAULT_DECISION_TIMEOUT,
+    def __init__(self, rego_dir: Path, files: Sequence[tuple[str, str]], timeout_seconds: float = DEFAULT_DECISION_TIMEOUT,
                  memory_mb: int = DEFAULT_MEMORY_MB):
         from datahub_mesh.policy.bundle_check import check_bundle_isolated, custom_domain
 
         self.rego_dir = rego_dir
-        self.refused: Dict[str, List[str]] = {}
-        self.claimed: Dict[str, List[str]] = {}  # domain -> refused files of other domains that declare its package
+        self.refused: dict[str, list[str]] = {}
+        self.claimed: dict[str, list[str]] = {}  # domain -> refused files of other domains that declare its package
         platform_problems = []
         try:
             problems, self.rules = check_bundle_isolated(files, timeout_seconds, memory_mb)
@@ -288,35 +289,35 @@ class CustomPolicies:
             )
         accepted = [(name, source) for name, source in files if custom_domain(name) not in self.refused]
         self.platform = [(name, source) for name, source in accepted if custom_domain(name) is None]
-        self.by_domain: Dict[str, List[Tuple[str, str]]] = {}
-        self.files: Dict[str, List[str]] = {}
+        self.by_domain: dict[str, list[tuple[str, str]]] = {}
+        self.files: dict[str, list[str]] = {}
         for name, source in accepted:
             domain = custom_domain(name)
             if domain is not None:
                 self.by_domain.setdefault(domain, []).append((name, source))
                 self.files.setdefault(domain, []).append(str(rego_dir / name))
 
-    def refusal(self, domain: Optional[str]) -> Optional[str]:
+    def refusal(self, domain: str | None) -> str | None:
         if domain is None or domain not in self.refused:
             return None
         return (f"the custom policies of domain {domain} were refused when loading, so its products are not "
                 f"published until they are fixed: " + "; ".join(self.refused[domain]))
 
-    def claim(self, domain: Optional[str]) -> Optional[str]:
+    def claim(self, domain: str | None) -> str | None:
         """For a server that loads every file as is: another domain's file declares this domain's package."""
         if domain is None or domain not in self.claimed:
             return None
         return (f"a file of another domain declares the package of domain {domain}, so a server loading rego/ as it "
                 f"is would mix it into {domain}'s decisions: " + "; ".join(self.claimed[domain]))
 
-    def required_areas(self, areas: Sequence[str], domain: Optional[str]) -> List[str]:
+    def required_areas(self, areas: Sequence[str], domain: str | None) -> list[str]:
         required = list(areas)
         if domain is not None and self.rules.get(domain, set()) & {"deny", "warn"}:
             required.append(f"custom.{domain}")
         return required
 
 
-def check_areas(decision: "PolicyDecision", required: Sequence[str], where: str) -> None:
+def check_areas(decision: PolicyDecision, required: Sequence[str], where: str) -> None:
     missing = sorted(set(required) - set(decision.policies))
     if missing:
         raise PolicyEvaluationError(
@@ -345,7 +346,7 @@ class EmbeddedEngine(PolicyEngine):
         self._data = to_json_document(dict(data), "policy data")
         self.bundle_revision = bundle_revision(self._policies, self._data)
         self.custom = CustomPolicies(self.rego_dir, self._policies, timeout_seconds, memory_mb)
-        self.quarantined: Dict[str, str] = {}
+        self.quarantined: dict[str, str] = {}
         self._lock = threading.Lock()
         self._closed = False
         self._worker = EngineWorker(self.custom.platform, self._data, domains=self.custom.by_domain,
@@ -365,7 +366,7 @@ class EmbeddedEngine(PolicyEngine):
         areas = self._query(AREAS_QUERY, "{}")
         self.areas = [a for a in areas if isinstance(a, str)] if isinstance(areas, list) else []
 
-    def _query(self, query: str, input_json: str, shown: Optional[str] = None, domain: Optional[str] = None) -> Any:
+    def _query(self, query: str, input_json: str, shown: str | None = None, domain: str | None = None) -> Any:
         with self._lock:
             if self._closed:
                 raise PolicyEvaluationError("the embedded policy engine was closed: create a new one")
@@ -376,7 +377,7 @@ class EmbeddedEngine(PolicyEngine):
             )
         return UNDEFINED if answer.get("undefined") else answer["ok"]
 
-    def _evaluate_timed(self, path: Sequence[str], input: Any) -> Tuple[Any, int]:
+    def _evaluate_timed(self, path: Sequence[str], input: Any) -> tuple[Any, int]:
         from datahub_mesh.policy.worker import WorkerFailure
 
         input_json = to_json_text(input)
@@ -412,7 +413,7 @@ class EmbeddedEngine(PolicyEngine):
         """Value of data.<path> for input, UNDEFINED when the document is undefined."""
         return self._evaluate_timed(path, input)[0]
 
-    def required_areas(self, input: Any) -> List[str]:
+    def required_areas(self, input: Any) -> list[str]:
         return self.custom.required_areas(self.areas, product_domain(input))
 
     def decide(self, input: Mapping[str, Any]) -> PolicyDecision:
@@ -444,7 +445,7 @@ class EmbeddedEngine(PolicyEngine):
 # OPA server engine (REST API)
 
 
-def parse_opa_url(url: str) -> Tuple[str, int, bool]:
+def parse_opa_url(url: str) -> tuple[str, int, bool]:
     """(host, port, ssl) of an OPA base URL such as http://localhost:8181."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if parts.scheme not in ("http", "https"):
@@ -462,7 +463,7 @@ def parse_opa_url(url: str) -> Tuple[str, int, bool]:
     return host, port or (443 if ssl else 8181), ssl
 
 
-def revision_from_provenance(provenance: Any) -> Optional[str]:
+def revision_from_provenance(provenance: Any) -> str | None:
     """The bundle revision(s) OPA reports under ?provenance=true, if any."""
     if not isinstance(provenance, dict):
         return None
@@ -481,7 +482,7 @@ MAX_ANSWER_BYTES = 16 * 1024 * 1024
 SAFE_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 
 
-def bundle_areas(rego_dir: Path) -> Tuple[List[str], "CustomPolicies"]:
+def bundle_areas(rego_dir: Path) -> tuple[list[str], CustomPolicies]:
     """The policy areas the rego/ bundle defines (data.mesh.main.areas, from the platform's own files,
     evaluated in-process: they are trusted and need no input), and what rego/custom/ holds."""
     import regorus
@@ -517,7 +518,7 @@ class _Deadline:
             except OSError:
                 pass
 
-    def __enter__(self) -> "_Deadline":
+    def __enter__(self) -> _Deadline:
         self._timer.start()
         return self
 
@@ -539,12 +540,12 @@ class OpaServerEngine(PolicyEngine):
     def __init__(
         self,
         url: str,
-        token: Optional[str] = None,
+        token: str | None = None,
         timeout: float = 1.5,
         retries: int = 2,
         package: str = DECISION_PACKAGE,
         rule: str = DECISION_RULE,
-        rego_dir: Optional[Path] = None,
+        rego_dir: Path | None = None,
     ):
         try:
             from opa_client.opa import OpaClient
@@ -562,8 +563,8 @@ class OpaServerEngine(PolicyEngine):
         self._host, self._port, self._ssl = parse_opa_url(url)
         self._client = OpaClient(host=self._host, port=self._port, ssl=self._ssl, token=token, timeout=timeout,
                                  retries=retries)
-        self.areas: List[str] = []
-        self.custom: Optional[CustomPolicies] = None
+        self.areas: list[str] = []
+        self.custom: CustomPolicies | None = None
         if rego_dir is not None:
             if not Path(rego_dir).is_dir():
                 raise PolicyEvaluationError(
@@ -638,7 +639,7 @@ class OpaServerEngine(PolicyEngine):
         except ValueError:
             raise PolicyEvaluationError(f"{where} answered with a body that is not JSON") from None
 
-    def _post(self, path: str, body: bytes, deadline: float) -> Tuple[int, bytes]:
+    def _post(self, path: str, body: bytes, deadline: float) -> tuple[int, bytes]:
         import http.client
 
         remaining = deadline - time.monotonic()
@@ -696,7 +697,7 @@ def _error_code(payload: bytes) -> str:
     return f" ({code})" if isinstance(code, str) and SAFE_ERROR_CODE.match(code) else ""
 
 
-def load_engine(policy: "PolicyConfig", data: Optional[Mapping[str, Any]] = None) -> PolicyEngine:
+def load_engine(policy: PolicyConfig, data: Mapping[str, Any] | None = None) -> PolicyEngine:
     """Build the engine the plugin's policy settings name: "embedded" (evaluates rego_dir with data)
     or "opa" (asks the server at opa_url)."""
     if policy.engine == "embedded":

@@ -5,7 +5,7 @@ Fails closed: if no decision can be had, nothing is published for the product.
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from datahub_mesh.config import PolicyConfig
 from datahub_mesh.policy.engines import Violation
@@ -15,19 +15,19 @@ from datahub_mesh.policy.input import decision_summary
 @dataclass
 class Verdict:
     publish: bool
-    deny: List[Violation] = field(default_factory=list)
-    warn: List[Violation] = field(default_factory=list)
-    outcomes: Dict[str, str] = field(default_factory=dict)
-    decision_id: Optional[str] = None
-    error: Optional[str] = None
+    deny: list[Violation] = field(default_factory=list)
+    warn: list[Violation] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)
+    decision_id: str | None = None
+    error: str | None = None
     engine: str = ""
 
     @property
     def denied(self) -> bool:
         return bool(self.deny) or self.error is not None
 
-    def messages_by_policy(self) -> Dict[str, List[str]]:
-        out: Dict[str, List[str]] = {}
+    def messages_by_policy(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
         for item in self.deny + self.warn:
             out.setdefault(item["policy"], []).append(item["message"])
         return out
@@ -37,7 +37,7 @@ NOT_EVALUATED = Verdict(publish=True)
 
 
 class PolicyGate:
-    def __init__(self, config: PolicyConfig, data: Dict[str, Any]):
+    def __init__(self, config: PolicyConfig, data: dict[str, Any]):
         from datahub_mesh.policy.decision_log import DecisionLogWriter
         from datahub_mesh.policy.engines import load_engine
 
@@ -50,7 +50,7 @@ class PolicyGate:
             else None
         )
 
-    def decide(self, document: Dict[str, Any]) -> Verdict:
+    def decide(self, document: dict[str, Any]) -> Verdict:
         from datahub_mesh.policy.engines import PolicyEvaluationError
 
         try:
@@ -76,12 +76,12 @@ class PolicyGate:
         token = secret.get_secret_value() if secret is not None else None
         return text.replace(token, "[redacted]") if isinstance(token, str) and token else text
 
-    def _log(self, document: Dict[str, Any], decision: Any) -> Optional[str]:
+    def _log(self, document: dict[str, Any], decision: Any) -> str | None:
         if self.log is None:
             return decision.decision_id
         return self.log.log_decision(document, decision)
 
-    def _log_error(self, document: Dict[str, Any], error: str) -> Optional[str]:
+    def _log_error(self, document: dict[str, Any], error: str) -> str | None:
         if self.log is None:
             return None
         return self.log.log_error(document, error, revision=getattr(self.engine, "bundle_revision", None))

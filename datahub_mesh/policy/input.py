@@ -4,14 +4,15 @@ Governance rules (domain policies, retention limits) are not part of the input: 
 policy data, loaded beside the Rego files, so the decision log's bundle revision covers them.
 """
 
-from typing import Any, Dict, List, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from datahub_mesh.checks import ContractCheck
 from datahub_mesh.evolution import Evolution
 from datahub_mesh.spec import models as m
 
 
-def governance_data(governance: m.Governance) -> Dict[str, Any]:
+def governance_data(governance: m.Governance) -> dict[str, Any]:
     return {
         "governance": {
             "retention_limits_days": governance.retention_limits_days,
@@ -21,7 +22,7 @@ def governance_data(governance: m.Governance) -> Dict[str, Any]:
     }
 
 
-def product_document(product: m.DataProduct) -> Dict[str, Any]:
+def product_document(product: m.DataProduct) -> dict[str, Any]:
     return {
         "name": product.name,
         "version": product.version,
@@ -42,7 +43,7 @@ def product_document(product: m.DataProduct) -> Dict[str, Any]:
     }
 
 
-def _field(column: m.Column) -> Dict[str, Any]:
+def _field(column: m.Column) -> dict[str, Any]:
     return {
         "name": column.name, "type": column.type, "description": column.description, "required": column.required,
         "primary_key": column.primary_key, "pii": column.pii, "pii_category": column.pii_category,
@@ -50,7 +51,7 @@ def _field(column: m.Column) -> Dict[str, Any]:
     }
 
 
-def check_documents(checks: List[ContractCheck], results: Dict[str, Any]) -> List[Dict[str, Any]]:
+def check_documents(checks: list[ContractCheck], results: dict[str, Any]) -> list[dict[str, Any]]:
     """Each declared check with its outcome; a check that did not run says so."""
     docs = []
     for check in checks:
@@ -65,8 +66,8 @@ def check_documents(checks: List[ContractCheck], results: Dict[str, Any]) -> Lis
     return docs
 
 
-def policy_input(product: m.DataProduct, checks: List[ContractCheck], results: Dict[str, Any],
-                 evolution: Evolution) -> Dict[str, Any]:
+def policy_input(product: m.DataProduct, checks: list[ContractCheck], results: dict[str, Any],
+                 evolution: Evolution) -> dict[str, Any]:
     return {
         "product": product_document(product),
         "checks": check_documents(checks, results),
@@ -76,8 +77,8 @@ def policy_input(product: m.DataProduct, checks: List[ContractCheck], results: D
 
 
 def decision_summary(
-    deny: Sequence[Mapping[str, str]], warn: Sequence[Mapping[str, str]], policies: List[str]
-) -> Dict[str, str]:
+    deny: Sequence[Mapping[str, str]], warn: Sequence[Mapping[str, str]], policies: list[str]
+) -> dict[str, str]:
     """Per policy area: 'deny', 'warn' or 'pass', for the compliance assertions."""
     outcome = {p: "pass" for p in policies}
     for item in warn:

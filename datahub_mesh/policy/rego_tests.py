@@ -18,10 +18,11 @@ import argparse
 import json
 import sys
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Dict, Iterator, List, Mapping, Optional, Sequence, TextIO, Tuple
+from typing import Any, TextIO
 
 from datahub_mesh.policy.engines import UNDEFINED, data_ref, engine_error_text
 
@@ -32,7 +33,7 @@ SEPARATOR = "-" * 80
 
 @dataclass(frozen=True)
 class RegoTest:
-    package: Tuple[str, ...]
+    package: tuple[str, ...]
     rule: str
     name: str
     file: str
@@ -70,10 +71,10 @@ class RegoLoadError(RuntimeError):
     pass
 
 
-RegoFiles = Sequence[Tuple[str, str]]
+RegoFiles = Sequence[tuple[str, str]]
 Query = Callable[[str], Any]
 """Evaluates a reference such as data.mesh.pii_test.test_x: its value, or UNDEFINED; raises when evaluation fails."""
-QueryEngine = Callable[[RegoFiles], ContextManager[Query]]
+QueryEngine = Callable[[RegoFiles], AbstractContextManager[Query]]
 """Loads the (file name, source) pairs into a Rego engine and yields its Query."""
 
 
@@ -81,7 +82,7 @@ QueryEngine = Callable[[RegoFiles], ContextManager[Query]]
 # discovery, from the AST regorus gives for each file
 
 
-def _ref_parts(node: Mapping[str, Any]) -> Optional[List[str]]:
+def _ref_parts(node: Mapping[str, Any]) -> list[str] | None:
     """Names along a plain reference such as mesh.pii or mesh["a-b"]; None for anything else."""
     kind, body = next(iter(node.items()))
     if kind == "Var":
@@ -103,7 +104,7 @@ def _leading_var(node: Mapping[str, Any]) -> Mapping[str, Any]:
     return body if kind == "Var" else _leading_var(body["refr"])
 
 
-def _rule_head(rule: Mapping[str, Any]) -> Optional[Tuple[str, bool, int, int, int]]:
+def _rule_head(rule: Mapping[str, Any]) -> tuple[str, bool, int, int, int] | None:
     """(name, whether the head is the name alone, line, start, end offset of the name); None
     for default rules and functions."""
     if "Spec" not in rule:
@@ -116,10 +117,10 @@ def _rule_head(rule: Mapping[str, Any]) -> Optional[Tuple[str, bool, int, int, i
     return var["value"], "Var" in head["refr"], span["line"], span["start"], span["end"]
 
 
-def discover_tests(ast: Sequence[Mapping[str, Any]]) -> List[Tuple[RegoTest, Optional[Tuple[int, int]]]]:
+def discover_tests(ast: Sequence[Mapping[str, Any]]) -> list[tuple[RegoTest, tuple[int, int] | None]]:
     """Every test rule, in file order, with the (start, end) of the name of each duplicate to rename."""
-    found: List[Tuple[RegoTest, Optional[Tuple[int, int]]]] = []
-    seen: Dict[Tuple[Tuple[str, ...], str], int] = {}
+    found: list[tuple[RegoTest, tuple[int, int] | None]] = []
+    seen: dict[tuple[tuple[str, ...], str], int] = {}
     for module in ast:
         package = tuple(_ref_parts(module["ast"]["package"]["refr"]) or [])
         for rule in module["ast"]["rules"]:
@@ -147,7 +148,7 @@ def _renamed(name: str) -> str:
 # running
 
 
-def _rego_files(rego_dir: Path) -> List[Tuple[str, str]]:
+def _rego_files(rego_dir: Path) -> list[tuple[str, str]]:
     paths = sorted(p for p in Path(rego_dir).rglob("*.rego") if p.is_file())
     return [(p.relative_to(rego_dir).as_posix(), p.read_text(encoding="utf-8")) for p in paths]
 
@@ -177,9 +178,9 @@ def embedded_query(files: RegoFiles) -> Iterator[Query]:
 
 
 def _with_duplicates_renamed(
-    files: Sequence[Tuple[str, str]], tests: Sequence[Tuple[RegoTest, Optional[Tuple[int, int]]]]
-) -> List[Tuple[str, str]]:
-    edits: Dict[str, List[Tuple[int, int, RegoTest]]] = {}
+    files: Sequence[tuple[str, str]], tests: Sequence[tuple[RegoTest, tuple[int, int] | None]]
+) -> list[tuple[str, str]]:
+    edits: dict[str, list[tuple[int, int, RegoTest]]] = {}
     for test, span in tests:
         if span is not None:
             edits.setdefault(test.file, []).append((span[0], span[1], test))
@@ -212,7 +213,7 @@ def _run_one(query: Query, test: RegoTest) -> RegoTestResult:
     return RegoTestResult(test, "FAIL", elapsed, f"evaluated to {value!r}")
 
 
-def load_test_suite(rego_dir: Path) -> Tuple[List[Tuple[str, str]], List[RegoTest]]:
+def load_test_suite(rego_dir: Path) -> tuple[list[tuple[str, str]], list[RegoTest]]:
     """(file name, source) of every .rego file under rego_dir, with later tests sharing a
     name renamed so that each can be evaluated on its own, and the tests found in them."""
     from datahub_mesh.policy.bundle_check import check_bundle_isolated
@@ -233,7 +234,7 @@ def load_test_suite(rego_dir: Path) -> Tuple[List[Tuple[str, str]], List[RegoTes
     return files, [test for test, _ in found]
 
 
-def run_rego_tests(rego_dir: Path, engine: QueryEngine = embedded_query) -> List[RegoTestResult]:
+def run_rego_tests(rego_dir: Path, engine: QueryEngine = embedded_query) -> list[RegoTestResult]:
     """Run every test rule under rego_dir on engine (the embedded one unless told); raises RegoLoadError
     when a file does not compile."""
     files, tests = load_test_suite(Path(rego_dir))
@@ -277,7 +278,7 @@ def report(results: Sequence[RegoTestResult], out: TextIO) -> None:
             print(f"{outcome}: {number}/{total}", file=out)
 
 
-def main(argv: Optional[Sequence[str]] = None, out: TextIO = sys.stdout) -> int:
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="datahub-mesh test-policies", description="Run the Rego unit tests (test_* rules).")
     parser.add_argument("rego_dir", nargs="?", default="rego", type=Path, help="directory of .rego files (default: rego)")
     args = parser.parse_args(argv)

@@ -21,7 +21,8 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class WorkerFailure(RuntimeError):
@@ -64,7 +65,7 @@ def _serve(stdin: Any, stdout: Any) -> None:
     setup = json.loads(stdin.readline())
     data_json = json.dumps(setup["data"])
     domains = setup.get("domains") or {}
-    engines: Dict[Optional[str], Any] = {}
+    engines: dict[str | None, Any] = {}
     try:
         engines[None] = _engine(setup["policies"], data_json)
         packages = sorted(engines[None].get_packages())
@@ -102,8 +103,8 @@ def _limit_memory(pid: int, memory_mb: int) -> None:
 class EngineWorker:
     """The parent's handle on one worker process; restarts it after a failure."""
 
-    def __init__(self, policies: Sequence[Tuple[str, str]], data: Any, *, timeout_seconds: float,
-                 memory_mb: int, domains: Optional[Mapping[str, Sequence[Tuple[str, str]]]] = None,
+    def __init__(self, policies: Sequence[tuple[str, str]], data: Any, *, timeout_seconds: float,
+                 memory_mb: int, domains: Mapping[str, Sequence[tuple[str, str]]] | None = None,
                  load_timeout_seconds: float = 60.0, entry: str = "from datahub_mesh.policy.worker import main; main()"):
         setup = {"policies": [list(p) for p in policies], "data": data,
                  "domains": {d: [list(p) for p in files] for d, files in (domains or {}).items()}}
@@ -112,9 +113,9 @@ class EngineWorker:
         self.memory_mb = memory_mb
         self.load_timeout_seconds = max(load_timeout_seconds, timeout_seconds)
         self._entry = entry
-        self._process: Optional[subprocess.Popen] = None
+        self._process: subprocess.Popen | None = None
         self._buffer = b""
-        self.packages: List[str] = []
+        self.packages: list[str] = []
         self.restarts = -1
 
     # --- process life --------------------------------------------------------------------
@@ -171,7 +172,7 @@ class EngineWorker:
 
     # --- requests --------------------------------------------------------------------------
 
-    def evaluate(self, query: str, input_json: str, domain: Optional[str] = None) -> Any:
+    def evaluate(self, query: str, input_json: str, domain: str | None = None) -> Any:
         """{"ok": value} or {"error": message}, on the engine of domain (None: the global policies only);
         raises WorkerFailure when the worker dies or misses the deadline."""
         if self._process is None:

@@ -27,10 +27,11 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any
 
 import duckdb
 import yaml
@@ -62,11 +63,11 @@ class DataUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Located:
-    table: Optional[str] = None
-    error: Optional[str] = None
+    table: str | None = None
+    error: str | None = None
 
 
-def rewrite_location(location: str, overrides: Dict[str, str]) -> str:
+def rewrite_location(location: str, overrides: dict[str, str]) -> str:
     """Longest matching prefix wins; in `duckdb:<file>#<table>` the file path is rewritten too."""
     for prefix in sorted(overrides, key=len, reverse=True):
         if location.startswith(prefix):
@@ -104,16 +105,16 @@ def _sql_string(text: str) -> str:
 class DuckDBSource:
     """Every output port of the mesh as a view in one in-memory DuckDB connection."""
 
-    time_shift: Optional[dt.timedelta] = None  # sample data read relative to now: see quality/sample_time.py
+    time_shift: dt.timedelta | None = None  # sample data read relative to now: see quality/sample_time.py
 
-    def __init__(self, mesh: Mesh, base_dir: Path, overrides: Dict[str, str]):
+    def __init__(self, mesh: Mesh, base_dir: Path, overrides: dict[str, str]):
         self.mesh = mesh
         self.base_dir = Path(base_dir)
         self.overrides = overrides
         self.connection = _connect(":memory:")
-        self._located: Dict[Tuple[str, str], Located] = {}
-        self._names: Dict[Tuple[str, str], List[str]] = {}
-        self._attached: Dict[Path, str] = {}
+        self._located: dict[tuple[str, str], Located] = {}
+        self._names: dict[tuple[str, str], list[str]] = {}
+        self._attached: dict[Path, str] = {}
         self._registered = False
 
     def locate(self, product: DataProduct, port: str) -> Located:
@@ -121,23 +122,23 @@ class DuckDBSource:
         found = self._located.get((product.name, port))
         return found or Located(error=f"'{port}' is not an output port of product '{product.name}'")
 
-    def names(self, product: DataProduct, port: str) -> List[str]:
+    def names(self, product: DataProduct, port: str) -> list[str]:
         self._register_mesh()
         return self._names.get((product.name, port), [])
 
-    def measure_schemas(self, tables: List[str]) -> Dict[str, Optional[Dict[str, str]]]:
+    def measure_schemas(self, tables: list[str]) -> dict[str, dict[str, str] | None]:
         """Each view's columns and types, as Soda's schema check reads them (lower-case type names)."""
         rows = self.connection.execute(
             "SELECT table_name, column_name, lower(data_type) FROM information_schema.columns "
             "WHERE table_catalog = current_database() AND table_schema = 'main' ORDER BY ordinal_position"
         ).fetchall()
-        schemas: Dict[str, Optional[Dict[str, str]]] = {table: None for table in tables}
+        schemas: dict[str, dict[str, str] | None] = {table: None for table in tables}
         for table, column, data_type in rows:
             if table in schemas:
                 schemas[table] = {**(schemas[table] or {}), column: data_type}
         return schemas
 
-    def session(self, scan: Any, timeout_seconds: Optional[float]):
+    def session(self, scan: Any, timeout_seconds: float | None):
         return duckdb_session(scan, self.connection, timeout_seconds)
 
     def redact(self, text: str) -> str:
@@ -163,7 +164,7 @@ class DuckDBSource:
 
     def _register_location_aliases(self, taken: set) -> None:
         """Views named by location (`.../orders/` -> orders), unless the name is a port's or is ambiguous."""
-        by_alias: Dict[str, List[Tuple[str, str]]] = {}
+        by_alias: dict[str, list[tuple[str, str]]] = {}
         for product in self.mesh.products.values():
             for port in product.outputs:
                 if port.location and self._located[(product.name, port.name)].table:
@@ -187,7 +188,7 @@ class DuckDBSource:
             return Located(error=f"cannot read {self._shown(port.location)}: {e}")
         return Located(table=view)
 
-    def _shown(self, location: Optional[str]) -> str:
+    def _shown(self, location: str | None) -> str:
         assert location is not None, "only ports that declare a location are read"
         rewritten = rewrite_location(location, self.overrides)
         return rewritten if rewritten == location else f"{rewritten} (from {location})"
@@ -269,11 +270,11 @@ class SodaDuckDBConnection:
 
     PREFETCH_ROWS = 1000
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, timeout_seconds: Optional[float] = None):
+    def __init__(self, connection: duckdb.DuckDBPyConnection, timeout_seconds: float | None = None):
         self._connection = connection
         self._timeout_seconds = timeout_seconds
         self._expired = False
-        self._rows: List[tuple] = []
+        self._rows: list[tuple] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connection, name)
@@ -297,14 +298,14 @@ class SodaDuckDBConnection:
             raise
         return self
 
-    def fetchone(self) -> Optional[tuple]:
+    def fetchone(self) -> tuple | None:
         return self._rows.pop(0) if self._rows else self._connection.fetchone()
 
-    def fetchmany(self, size: int = 1) -> List[tuple]:
+    def fetchmany(self, size: int = 1) -> list[tuple]:
         rows, self._rows = self._rows[:size], self._rows[size:]
         return rows + (self._connection.fetchmany(size - len(rows)) if len(rows) < size else [])
 
-    def fetchall(self) -> List[tuple]:
+    def fetchall(self) -> list[tuple]:
         rows, self._rows = self._rows, []
         return rows + self._connection.fetchall()
 
@@ -317,7 +318,7 @@ class SodaDuckDBConnection:
 
 
 @contextmanager
-def duckdb_session(scan: Any, connection: duckdb.DuckDBPyConnection, timeout_seconds: Optional[float]) -> Iterator[None]:
+def duckdb_session(scan: Any, connection: duckdb.DuckDBPyConnection, timeout_seconds: float | None) -> Iterator[None]:
     guarded = SodaDuckDBConnection(connection, timeout_seconds)
     scan.add_duckdb_connection(guarded, data_source_name=DATA_SOURCE_NAME)
     timer = threading.Timer(timeout_seconds, guarded.expire) if timeout_seconds else None
@@ -338,13 +339,13 @@ class ConfiguredSource:
     same guard as the default one (see SodaDuckDBConnection).
     """
 
-    def __init__(self, settings: Dict[str, Any], overrides: Dict[str, str], base_dir: Path,
-                 statement_timeout_seconds: Optional[float] = None):
+    def __init__(self, settings: dict[str, Any], overrides: dict[str, str], base_dir: Path,
+                 statement_timeout_seconds: float | None = None):
         self.settings = settings
         self.statement_timeout_seconds = statement_timeout_seconds
         self.overrides = overrides
         self.base_dir = Path(base_dir)
-        self._duckdb: Optional[duckdb.DuckDBPyConnection] = None
+        self._duckdb: duckdb.DuckDBPyConnection | None = None
 
     def locate(self, product: DataProduct, port: str) -> Located:
         declared = next((p for p in product.outputs if p.name == port), None)
@@ -354,15 +355,15 @@ class ConfiguredSource:
             return Located(error=f"port '{port}' declares no location")
         return Located(table=location_name(rewrite_location(declared.location, self.overrides)))
 
-    def names(self, product: DataProduct, port: str) -> List[str]:
+    def names(self, product: DataProduct, port: str) -> list[str]:
         located = self.locate(product, port)
         return [located.table] if located.table else []
 
-    def measure_schemas(self, tables: List[str]) -> Dict[str, Optional[Dict[str, str]]]:
+    def measure_schemas(self, tables: list[str]) -> dict[str, dict[str, str] | None]:
         return measure_schemas(self, tables)
 
     @contextmanager
-    def session(self, scan: Any, timeout_seconds: Optional[float]) -> Iterator[None]:
+    def session(self, scan: Any, timeout_seconds: float | None) -> Iterator[None]:
         log_filter = _Redact(self._secret_values())
         soda_logger = logging.getLogger("soda.scan")
         soda_logger.addFilter(log_filter)
@@ -411,7 +412,7 @@ class ConfiguredSource:
             raise DataUnavailable("a data_source ${ENV} value contains '${', '{%' or '{#', which Soda cannot read")
         return yaml.safe_dump({f"data_source {DATA_SOURCE_NAME}": reveal(_resolve(self.settings))}, sort_keys=False)
 
-    def _secret_values(self, missing_ok: bool = False) -> List[str]:
+    def _secret_values(self, missing_ok: bool = False) -> list[str]:
         values = secret_values(self.settings)
         for name in _references(self.settings):
             value = os.environ.get(name)
@@ -423,7 +424,7 @@ class ConfiguredSource:
         return values
 
 
-def _references(settings: Any) -> List[str]:
+def _references(settings: Any) -> list[str]:
     if isinstance(settings, dict):
         return [name for value in settings.values() for name in _references(value)]
     if isinstance(settings, list):
@@ -442,14 +443,14 @@ def _resolve(settings: Any) -> Any:
     return SECRET_REFERENCE.sub(lambda m: os.environ[m.group(1)], settings)
 
 
-def _mask(text: str, secrets: List[str]) -> str:
+def _mask(text: str, secrets: list[str]) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
 
 
 class _Redact(logging.Filter):
-    def __init__(self, secrets: List[str]):
+    def __init__(self, secrets: list[str]):
         super().__init__()
         self.secrets = secrets
 

@@ -14,15 +14,16 @@ or a location_overrides target; anything else is an error for that port, naming 
 
 import copy
 import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any
 
 import duckdb
 
 from datahub_mesh.quality.datasource import DuckDBSource, Located, _NoData, duckdb_session, identifier, location_name
-from datahub_mesh.quality.sql_guard import RefusedSql, cap, check_query
 from datahub_mesh.quality.sample_time import shift_seconds, shifted_sql
+from datahub_mesh.quality.sql_guard import RefusedSql, cap, check_query
 from datahub_mesh.spec.models import DataProduct, Mesh, OutputPort
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -35,14 +36,14 @@ def lock_down(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute("SET lock_configuration = true")
 
 
-def visible_products(mesh: Mesh, product: DataProduct) -> List[str]:
+def visible_products(mesh: Mesh, product: DataProduct) -> list[str]:
     """The products whose data a product's checks may read, in the mesh's order."""
     inputs = {ref.product for ref in product.inputs}
     return [name for name, other in mesh.products.items()
             if name == product.name or name in inputs or other.domain == product.domain]
 
 
-def needed_products(mesh: Mesh, product: DataProduct) -> List[str]:
+def needed_products(mesh: Mesh, product: DataProduct) -> list[str]:
     """Of the visible products, those the product's own SQL may name (by port or location): only they
     are copied into the product's connection. A word matching a name is enough; loading one too many
     costs time, never correctness."""
@@ -58,14 +59,14 @@ def needed_products(mesh: Mesh, product: DataProduct) -> List[str]:
     return needed
 
 
-def _sql_texts(product: DataProduct) -> List[str]:
+def _sql_texts(product: DataProduct) -> list[str]:
     from datahub_mesh.quality.runner import product_sodacl_files  # the runner imports this module
 
     texts = [check.query for check in product.sql_checks] + [rule.rule for rule in product.quality_rules]
     return texts + [path.read_text(errors="replace") for path in product_sodacl_files(product)]
 
 
-def allowed_roots(mesh_root: Path, base_dir: Path, data_roots: Iterable[str], overrides: Dict[str, str]) -> List[Path]:
+def allowed_roots(mesh_root: Path, base_dir: Path, data_roots: Iterable[str], overrides: dict[str, str]) -> list[Path]:
     roots = [Path(mesh_root)] + [Path(r) for r in data_roots]
     roots += [Path(target[len("file://"):] if target.startswith("file://") else target)
               for target in overrides.values() if not target.startswith(_URL_SCHEMES)]
@@ -76,7 +77,7 @@ def allowed_roots(mesh_root: Path, base_dir: Path, data_roots: Iterable[str], ov
     return resolved
 
 
-def outside_roots(path: Path, roots: List[Path]) -> bool:
+def outside_roots(path: Path, roots: list[Path]) -> bool:
     resolved = path.resolve()
     return not any(resolved == root or resolved.is_relative_to(root) for root in roots)
 
@@ -84,15 +85,15 @@ def outside_roots(path: Path, roots: List[Path]) -> bool:
 class ConfinedDuckDBSource(DuckDBSource):
     """The default data source, for one product: its own connection, tables, and the lock-down."""
 
-    def __init__(self, mesh: Mesh, product: DataProduct, base_dir: Path, overrides: Dict[str, str],
-                 roots: List[Path]):
+    def __init__(self, mesh: Mesh, product: DataProduct, base_dir: Path, overrides: dict[str, str],
+                 roots: list[Path]):
         visible = needed_products(mesh, product)
         super().__init__(mesh.model_copy(update={"products": {n: mesh.products[n] for n in visible}}),
                          base_dir, overrides)
         self.product = product
         self.roots = roots
 
-    def session(self, scan: Any, timeout_seconds: Optional[float]):
+    def session(self, scan: Any, timeout_seconds: float | None):
         return duckdb_session(scan, guarded(self.connection, self.product.name), timeout_seconds)
 
     def _register_mesh(self) -> None:

@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime
-from typing import Any, Dict, List, Literal, Optional
+from typing import Any, Literal
 
 from datahub.configuration.common import ConfigModel
 from pydantic import BaseModel, Field, field_validator
@@ -18,7 +18,7 @@ SECRET_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
 class QualityConfig(ConfigModel):
     enabled: bool = Field(default=True, description="Run each product's contract checks against its data.")
-    data_source: Optional[Dict[str, Any]] = Field(
+    data_source: dict[str, Any] | None = Field(
         default=None,
         description=(
             "A Soda Core data source (e.g. {type: postgres, host: db, username: '${PG_USER}', "
@@ -29,7 +29,7 @@ class QualityConfig(ConfigModel):
             "an in-memory DuckDB."
         ),
     )
-    location_overrides: Dict[str, str] = Field(
+    location_overrides: dict[str, str] = Field(
         default={},
         description=(
             "Rewrites port locations by prefix before reading them (longest prefix wins), e.g. "
@@ -37,7 +37,7 @@ class QualityConfig(ConfigModel):
             "directory the caller passes (usually the recipe's)."
         ),
     )
-    sample_data_as_of: Optional[datetime] = Field(
+    sample_data_as_of: datetime | None = Field(
         default=None,
         description=(
             "Example and test data only: the instant (UTC) the sample data was written. Timestamps read with "
@@ -45,7 +45,7 @@ class QualityConfig(ConfigModel):
             "on any day as when it was written. Never set it for real data."
         ),
     )
-    data_roots: List[str] = Field(
+    data_roots: list[str] = Field(
         default=[],
         description=(
             "Folders (besides the mesh root and the location_overrides targets) where port locations may "
@@ -53,14 +53,14 @@ class QualityConfig(ConfigModel):
             "symbolic link, is an error for that port. Relative entries are resolved like locations."
         ),
     )
-    scan_timeout_seconds: Optional[float] = Field(
+    scan_timeout_seconds: float | None = Field(
         default=None,
         gt=0,
         description=(
             "DuckDB only: stop a product's scan after this many seconds; checks still waiting report an error."
         ),
     )
-    max_workers: Optional[int] = Field(
+    max_workers: int | None = Field(
         default=None,
         ge=1,
         description=(
@@ -81,7 +81,7 @@ class QualityConfig(ConfigModel):
 
     @field_validator("data_source")
     @classmethod
-    def _secrets_are_kept_secret(cls, value: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    def _secrets_are_kept_secret(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is None:
             return value
         if not isinstance(value.get("type"), str):
@@ -92,22 +92,22 @@ class QualityConfig(ConfigModel):
 class CheckResult(BaseModel):
     check_id: str
     outcome: Outcome
-    value: Optional[float] = Field(default=None, description="What was measured (a count, a minimum, a percentage, hours)")
-    row_count: Optional[int] = Field(default=None, description="Rows in the port's data when it was checked")
-    failing_rows: Optional[int] = None
+    value: float | None = Field(default=None, description="What was measured (a count, a minimum, a percentage, hours)")
+    row_count: int | None = Field(default=None, description="Rows in the port's data when it was checked")
+    failing_rows: int | None = None
     message: str = ""
     definition: str = Field(default="", description="The SodaCL that was run for this check")
     severity: Severity
 
 
 class PortProfile(BaseModel):
-    row_count: Optional[int] = None
-    null_counts: Dict[str, int] = {}
+    row_count: int | None = None
+    null_counts: dict[str, int] = {}
 
 
 class ProductQuality(BaseModel):
     product: str
-    results: List[CheckResult] = []
-    extra_checks: List[ContractCheck] = Field(default=[], description="The product's own SodaCL checks; their results are in results")
-    profile: Dict[str, PortProfile] = {}
-    error: Optional[str] = None
+    results: list[CheckResult] = []
+    extra_checks: list[ContractCheck] = Field(default=[], description="The product's own SodaCL checks; their results are in results")
+    profile: dict[str, PortProfile] = {}
+    error: str | None = None

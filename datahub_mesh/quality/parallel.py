@@ -11,18 +11,20 @@ would lose and mix each other's errors. `isolated_scan` gives each scan a log of
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any
 
-import datahub_mesh.quality.soda_setup  # noqa: F401  (must run before Soda is imported)
 from soda.common.logs import Logs
 from soda.scan import Scan
+
+import datahub_mesh.quality.soda_setup  # noqa: F401  (must run before Soda is imported)
 
 logger = logging.getLogger(__name__)
 
 WAREHOUSE_WORKERS = 4
 
-Job = Tuple[List[Any], Dict[str, int]]  # a product's contract checks and its previous row counts
+Job = tuple[list[Any], dict[str, int]]  # a product's contract checks and its previous row counts
 
 
 def isolated_scan() -> Scan:
@@ -34,11 +36,11 @@ def isolated_scan() -> Scan:
     return scan
 
 
-def in_process(data_source: Optional[Dict[str, Any]]) -> bool:
+def in_process(data_source: dict[str, Any] | None) -> bool:
     return data_source is None or data_source.get("type") == "duckdb"
 
 
-def workers_for(max_workers: Optional[int], data_source: Optional[Dict[str, Any]]) -> int:
+def workers_for(max_workers: int | None, data_source: dict[str, Any] | None) -> int:
     """DuckDB runs in this process on one connection and already spreads each query over every core:
     one scan at a time. A warehouse does the work elsewhere: 4 scans at once by default."""
     if in_process(data_source):
@@ -55,9 +57,9 @@ class ScanAhead:
         self.runner = runner
         self.workers = workers
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="mesh-scan") if workers > 1 else None
-        self._pending: "OrderedDict[str, Tuple[Job, Future]]" = OrderedDict()
+        self._pending: OrderedDict[str, tuple[Job, Future]] = OrderedDict()
         self._upcoming: Iterator[Any] = iter(())
-        self._job_for: Optional[Callable[[Any], Job]] = None
+        self._job_for: Callable[[Any], Job] | None = None
 
     @property
     def source(self) -> Any:
@@ -75,7 +77,7 @@ class ScanAhead:
         self._job_for = job_for
         self._fill()
 
-    def run(self, product: Any, checks: List[Any], previous_row_counts: Optional[Dict[str, int]] = None) -> Any:
+    def run(self, product: Any, checks: list[Any], previous_row_counts: dict[str, int] | None = None) -> Any:
         previous_row_counts = previous_row_counts or {}
         ahead = self._take(product.name)
         self._fill()
@@ -92,7 +94,7 @@ class ScanAhead:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self.runner.close()
 
-    def _take(self, name: str) -> Optional[Tuple[Job, Future]]:
+    def _take(self, name: str) -> tuple[Job, Future] | None:
         if name not in self._pending:
             return None
         # Products scheduled before this one that were never asked for (skipped) free their place.

@@ -5,25 +5,25 @@ what the quality policy quotes when it denies a product.
 """
 
 import datetime as dt
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from datahub_mesh.checks import ContractCheck
 
 
-def contract_message(check: ContractCheck, value: Optional[float], measured: str, parts: Dict[str, Any]) -> str:
+def contract_message(check: ContractCheck, value: float | None, measured: str, parts: dict[str, Any]) -> str:
     explain = _BY_KIND.get(check.kind)
     text = explain(check, value, parts) if explain else None
     return text or f"{measured}; expected {check.description}"
 
 
-def _schema(check: ContractCheck, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
+def _schema(check: ContractCheck, value: float | None, parts: dict[str, Any]) -> str | None:
     diagnostics = getattr(parts.get(""), "diagnostics", {}) or {}
     declared = check.columns
     measured = _measured_columns(diagnostics)
     missing = list(diagnostics.get("missing_column_names") or [])
     retyped = diagnostics.get("column_type_mismatches") or {}
     extra = [c for c in measured if c not in declared] if measured else []
-    problems: List[str] = []
+    problems: list[str] = []
     if missing:
         problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     problems += [f"column {name} is {t.get('actual_type')} (expected {t.get('expected_type')})"
@@ -38,7 +38,7 @@ def _schema(check: ContractCheck, value: Optional[float], parts: Dict[str, Any])
     return f"{'; '.join(problems)}: {todo}"
 
 
-def _measured_columns(diagnostics: Dict[str, Any]) -> List[str]:
+def _measured_columns(diagnostics: dict[str, Any]) -> list[str]:
     """Column names of the table as Soda measured it (its diagnostics carry them as a CSV block)."""
     for block in diagnostics.get("blocks") or []:
         if block.get("title") == "Schema" and isinstance(block.get("text"), str):
@@ -46,7 +46,7 @@ def _measured_columns(diagnostics: Dict[str, Any]) -> List[str]:
     return []
 
 
-def _freshness(check: ContractCheck, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
+def _freshness(check: ContractCheck, value: float | None, parts: dict[str, Any]) -> str | None:
     limit, column = check.params["max_age_hours"], check.column
     if value is None:
         return f"{column} has no values, so the data's age is unknown; limit {limit:g} hours"
@@ -60,7 +60,7 @@ def _moment(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def _completeness(check: ContractCheck, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
+def _completeness(check: ContractCheck, value: float | None, parts: dict[str, Any]) -> str | None:
     threshold = check.params.get("min_pct")
     if value is None:
         return None
@@ -68,13 +68,13 @@ def _completeness(check: ContractCheck, value: Optional[float], parts: Dict[str,
     return f"{value:.2f}% of rows have every required column filled ({columns}); threshold {threshold:g}%"
 
 
-def _row_count(check: ContractCheck, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
+def _row_count(check: ContractCheck, value: float | None, parts: dict[str, Any]) -> str | None:
     if value is None:
         return None
     return f"{value:.0f} rows; expected at least 1 row"
 
 
-def _not_null(check: ContractCheck, value: Optional[float], parts: Dict[str, Any]) -> Optional[str]:
+def _not_null(check: ContractCheck, value: float | None, parts: dict[str, Any]) -> str | None:
     if value is None:
         return None
     return f"{value:.0f} rows with an empty {check.column}; expected none"

@@ -2,24 +2,32 @@
 
 import math
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple, cast
+from typing import Any, cast
 
 import yaml
 
 from datahub_mesh.checks import ContractCheck
+from datahub_mesh.quality import sodacl_files
 from datahub_mesh.quality.datasource import DataUnavailable, data_source_for
 from datahub_mesh.quality.duckdb_sandbox import confined_runner
 from datahub_mesh.quality.models import CheckResult, Outcome, PortProfile, ProductQuality, QualityConfig
 from datahub_mesh.quality.reasons import contract_message
 from datahub_mesh.quality.scan import ScanFailed, ScanOutput, SodaOutcome, run_scan
-from datahub_mesh.quality import sodacl_files
-from datahub_mesh.quality.sql_guard import cap_messages
 from datahub_mesh.quality.sodacl import (
-    PART_SEPARATOR, PROFILE_PREFIX, VALUE_PART, CompiledCheck, TableSchema, compile_check, profile_checks, render,
+    PART_SEPARATOR,
+    PROFILE_PREFIX,
+    VALUE_PART,
+    CompiledCheck,
+    TableSchema,
+    compile_check,
+    profile_checks,
+    render,
 )
+from datahub_mesh.quality.sql_guard import cap_messages
 from datahub_mesh.spec.models import DataProduct, Mesh, Severity
 
 SODACL_FILE_NAMES = ("checks.yml", "checks.yaml")
@@ -45,8 +53,8 @@ class QualityRunner:
             self._source = data_source_for(self.config, self.mesh, self.base_dir)
         return self._source
 
-    def run(self, product: DataProduct, checks: List[ContractCheck],
-            previous_row_counts: Optional[Dict[str, int]] = None) -> ProductQuality:
+    def run(self, product: DataProduct, checks: list[ContractCheck],
+            previous_row_counts: dict[str, int] | None = None) -> ProductQuality:
         """previous_row_counts: each port's row count from the previous run (for row_count_change)."""
         if self.config.data_source is None and self._source is None:
             with confined_runner(self, product) as confined:  # DuckDB: a locked-down connection per product
@@ -56,8 +64,8 @@ class QualityRunner:
             quality = sodacl_files.with_refused(product, quality, refused_sodacl_files(product))
         return cap_messages(ProductQuality.model_validate(_redact(quality.model_dump(), self.source.redact)))
 
-    def _run(self, product: DataProduct, checks: List[ContractCheck],
-             previous_row_counts: Dict[str, int]) -> ProductQuality:
+    def _run(self, product: DataProduct, checks: list[ContractCheck],
+             previous_row_counts: dict[str, int]) -> ProductQuality:
         sodacl_files = product_sodacl_files(product) if self.config.run_product_sodacl else []
         if not self.config.enabled:
             return _not_run(product, checks, [], "quality checks are disabled", error=None)
@@ -82,7 +90,7 @@ class QualityRunner:
             self._source.close()
             self._source = None
 
-    def _measure(self, product: DataProduct, ports: List[str]) -> Tuple[Dict[str, TableSchema], Dict[str, str]]:
+    def _measure(self, product: DataProduct, ports: list[str]) -> tuple[dict[str, TableSchema], dict[str, str]]:
         located = {port: self.source.locate(product, port) for port in ports}
         errors = {port: loc.error for port, loc in located.items() if loc.error}
         tables = {port: loc.table for port, loc in located.items() if loc.table}
@@ -95,8 +103,8 @@ class QualityRunner:
                 schemas[port] = TableSchema(table, measured[table])
         return schemas, errors
 
-    def _run_contract(self, product: DataProduct, checks: List[ContractCheck], schemas: Dict[str, TableSchema],
-                      port_errors: Dict[str, str], previous_row_counts: Dict[str, int]) -> ProductQuality:
+    def _run_contract(self, product: DataProduct, checks: list[ContractCheck], schemas: dict[str, TableSchema],
+                      port_errors: dict[str, str], previous_row_counts: dict[str, int]) -> ProductQuality:
         compiled = {c.id: compile_check(c, schemas[c.port]) for c in checks if c.port in schemas}
         soda_checks = [soda for cc in compiled.values() for soda in cc.soda_checks]
         for port, schema in schemas.items():
@@ -115,11 +123,11 @@ class QualityRunner:
         error = _product_error(port_errors) if port_errors else None
         return ProductQuality(product=product.name, results=results, profile=profile, error=error)
 
-    def _run_product_sodacl(self, product: DataProduct, files: List[Path], port_errors: Dict[str, str],
+    def _run_product_sodacl(self, product: DataProduct, files: list[Path], port_errors: dict[str, str],
                             quality: ProductQuality) -> None:
         output = run_scan(self.source, files, self.config.scan_timeout_seconds, definitions=True)
         ports_by_table = self._ports_by_table(product)
-        seen: Dict[str, int] = {}
+        seen: dict[str, int] = {}
         for outcome in output.outcomes.values():
             port = ports_by_table.get(outcome.table or "", product.default_port)
             check = _sodacl_check(product, port, outcome.name, outcome.definition, outcome.column, outcome.table, seen)
@@ -135,12 +143,12 @@ class QualityRunner:
                 check_id=check.id, outcome="error", message=message, definition=check.params["definition"],
                 severity=check.severity))
 
-    def _not_run(self, product: DataProduct, checks: List[ContractCheck], sodacl_files: List[Path],
+    def _not_run(self, product: DataProduct, checks: list[ContractCheck], sodacl_files: list[Path],
                  message: str) -> ProductQuality:
         extra = _declared_sodacl_checks(product, sodacl_files, self._ports_by_table(product))
         return _not_run(product, checks, extra, message, error=message)
 
-    def _ports_by_table(self, product: DataProduct) -> Dict[str, str]:
+    def _ports_by_table(self, product: DataProduct) -> dict[str, str]:
         return {name: port.name for port in product.outputs for name in self.source.names(product, port.name)}
 
 
@@ -155,15 +163,15 @@ def _redact(value: Any, redact: Callable[[str], str]) -> Any:
     return value
 
 
-def product_sodacl_files(product: DataProduct) -> List[Path]:
+def product_sodacl_files(product: DataProduct) -> list[Path]:
     return sodacl_files.screen(product, _sodacl_candidates(product))[0]
 
 
-def refused_sodacl_files(product: DataProduct) -> List[sodacl_files.RefusedFile]:
+def refused_sodacl_files(product: DataProduct) -> list[sodacl_files.RefusedFile]:
     return sodacl_files.screen(product, _sodacl_candidates(product))[1]
 
 
-def _sodacl_candidates(product: DataProduct) -> List[Path]:
+def _sodacl_candidates(product: DataProduct) -> list[Path]:
     folder = product.source.file.parent
     files = [folder / name for name in SODACL_FILE_NAMES]
     files += [path for pattern in SODACL_FILE_PATTERNS for path in folder.glob(pattern)]
@@ -175,7 +183,7 @@ def _sodacl_candidates(product: DataProduct) -> List[Path]:
 
 def _contract_result(compiled: CompiledCheck, output: ScanOutput, profile: PortProfile) -> CheckResult:
     check = compiled.check
-    base: Dict[str, Any] = dict(
+    base: dict[str, Any] = dict(
         check_id=check.id, severity=check.severity, definition=compiled.definition, row_count=profile.row_count
     )
     if compiled.error:
@@ -194,17 +202,17 @@ def _contract_result(compiled: CompiledCheck, output: ScanOutput, profile: PortP
     return CheckResult(outcome=outcome, value=value, failing_rows=failing_rows, message=message, **base)
 
 
-Measure = Tuple[Optional[float], Optional[int], str]
+Measure = tuple[float | None, int | None, str]
 
 
-def _number(value: Any) -> Optional[float]:
+def _number(value: Any) -> float | None:
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         number = float(value)
         return number if math.isfinite(number) else None
     return None
 
 
-def _count(value: Any) -> Optional[int]:
+def _count(value: Any) -> int | None:
     number = _number(value)
     return int(number) if number is not None else None
 
@@ -215,7 +223,7 @@ def _shown(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
-def _measure_schema(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Measure:
+def _measure_schema(check: ContractCheck, parts: dict[str, SodaOutcome]) -> Measure:
     diagnostics = parts[""].diagnostics
     missing = diagnostics.get("missing_column_names") or []
     wrong = diagnostics.get("column_type_mismatches") or {}
@@ -226,7 +234,7 @@ def _measure_schema(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Meas
 
 
 def _measure_metric(label: str, counts_rows: bool):
-    def measure(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Measure:
+    def measure(check: ContractCheck, parts: dict[str, SodaOutcome]) -> Measure:
         value = parts[""].value
         column = check.column or ""
         failing = _count(value) if counts_rows else None
@@ -234,13 +242,13 @@ def _measure_metric(label: str, counts_rows: bool):
     return measure
 
 
-def _measure_primary_key(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Measure:
+def _measure_primary_key(check: ContractCheck, parts: dict[str, SodaOutcome]) -> Measure:
     duplicates, missing = _count(parts["duplicates"].value), _count(parts["missing"].value)
     worse = max(v for v in (duplicates, missing, 0) if v is not None)
     return float(worse), None, f"{duplicates} duplicated keys, {missing} rows with a null key"
 
 
-def _measure_bound(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Measure:
+def _measure_bound(check: ContractCheck, parts: dict[str, SodaOutcome]) -> Measure:
     column = check.column
     extreme = parts.get(VALUE_PART)
     value = _number(extreme.metrics.get(check.kind)) if extreme is not None else None
@@ -248,7 +256,7 @@ def _measure_bound(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Measu
     return value, outside, f"{check.kind}({column}) = {_shown(value)}, {outside} rows out of range"
 
 
-def _measure_freshness(check: ContractCheck, parts: Dict[str, SodaOutcome]) -> Measure:
+def _measure_freshness(check: ContractCheck, parts: dict[str, SodaOutcome]) -> Measure:
     freshness = parts[""]
     newest = freshness.metrics.get("max_column_timestamp")
     if newest is None:
@@ -283,8 +291,8 @@ _MEASURES = {
 
 
 def _row_count_change(check: ContractCheck, compiled: CompiledCheck, profile: PortProfile,
-                      previous: Optional[int]) -> CheckResult:
-    base: Dict[str, Any] = dict(
+                      previous: int | None) -> CheckResult:
+    base: dict[str, Any] = dict(
         check_id=check.id, severity=check.severity, definition=compiled.definition, row_count=profile.row_count
     )
     current = profile.row_count
@@ -307,13 +315,13 @@ def _not_run_result(check: ContractCheck, message: str) -> CheckResult:
     return CheckResult(check_id=check.id, outcome="not_run", message=message, severity=check.severity)
 
 
-def _not_run(product: DataProduct, checks: List[ContractCheck], extra: List[ContractCheck], message: str,
-             error: Optional[str]) -> ProductQuality:
+def _not_run(product: DataProduct, checks: list[ContractCheck], extra: list[ContractCheck], message: str,
+             error: str | None) -> ProductQuality:
     results = [_not_run_result(c, message) for c in [*checks, *extra]]
     return ProductQuality(product=product.name, results=results, extra_checks=extra, error=error)
 
 
-def _product_error(port_errors: Dict[str, str]) -> str:
+def _product_error(port_errors: dict[str, str]) -> str:
     if len(port_errors) == 1:
         return next(iter(port_errors.values()))
     return "; ".join(f"{port}: {message}" for port, message in port_errors.items())
@@ -322,7 +330,7 @@ def _product_error(port_errors: Dict[str, str]) -> str:
 # --- observability ---------------------------------------------------------------------------------
 
 
-def _profiled_columns(product: DataProduct, port: str, schema: TableSchema) -> List[str]:
+def _profiled_columns(product: DataProduct, port: str, schema: TableSchema) -> list[str]:
     declared = next((p.columns for p in product.outputs if p.name == port), [])
     names = [c.name for c in declared if schema.has_column(c.name)] if declared else list(schema.columns)
     return names
@@ -342,8 +350,8 @@ def _profile(port: str, output: ScanOutput) -> PortProfile:
 # --- the product's own SodaCL ----------------------------------------------------------------------
 
 
-def _sodacl_check(product: DataProduct, port: str, name: str, definition: str, column: Optional[str],
-                  table: Optional[str], seen: Dict[str, int]) -> ContractCheck:
+def _sodacl_check(product: DataProduct, port: str, name: str, definition: str, column: str | None,
+                  table: str | None, seen: dict[str, int]) -> ContractCheck:
     check_id = f"{port}/sodacl/{name}"
     seen[check_id] = seen.get(check_id, 0) + 1
     if seen[check_id] > 1:
@@ -356,8 +364,8 @@ def _sodacl_check(product: DataProduct, port: str, name: str, definition: str, c
                          on_column=column is not None, params=params, severity=severity, description=name)
 
 
-def _sodacl_result(check: ContractCheck, outcome: SodaOutcome, profile: Optional[PortProfile]) -> CheckResult:
-    base: Dict[str, Any] = dict(check_id=check.id, definition=check.params["definition"],
+def _sodacl_result(check: ContractCheck, outcome: SodaOutcome, profile: PortProfile | None) -> CheckResult:
+    base: dict[str, Any] = dict(check_id=check.id, definition=check.params["definition"],
                 row_count=profile.row_count if profile else None)
     if outcome.outcome is None:
         return CheckResult(outcome="error", message=outcome.error or "", severity=check.severity, **base)
@@ -369,7 +377,7 @@ def _sodacl_result(check: ContractCheck, outcome: SodaOutcome, profile: Optional
     return CheckResult(outcome=passed, value=value, message=measured, severity=check.severity, **base)
 
 
-def _file_errors(files: List[Path], output: ScanOutput) -> List[Tuple[Path, str]]:
+def _file_errors(files: list[Path], output: ScanOutput) -> list[tuple[Path, str]]:
     """SodaCL that Soda could not parse: reported once per file, since it has no check to attach to."""
     errors = []
     for path in files:
@@ -379,9 +387,9 @@ def _file_errors(files: List[Path], output: ScanOutput) -> List[Tuple[Path, str]
     return errors
 
 
-def _declared_sodacl_checks(product: DataProduct, files: List[Path], ports_by_table: Dict[str, str]) -> List[ContractCheck]:
+def _declared_sodacl_checks(product: DataProduct, files: list[Path], ports_by_table: dict[str, str]) -> list[ContractCheck]:
     """The checks a product's SodaCL files declare, named as Soda names them, for when no scan ran."""
-    seen: Dict[str, int] = {}
+    seen: dict[str, int] = {}
     checks = []
     for path in files:
         try:

@@ -8,10 +8,10 @@ without regenerating (or modifying) the committed files. Never set it for produc
 """
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Any
 
 
-def shift_seconds(as_of: Optional[dt.datetime], now: Optional[dt.datetime] = None) -> Optional[dt.timedelta]:
+def shift_seconds(as_of: dt.datetime | None, now: dt.datetime | None = None) -> dt.timedelta | None:
     if as_of is None:
         return None
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -20,7 +20,7 @@ def shift_seconds(as_of: Optional[dt.datetime], now: Optional[dt.datetime] = Non
     return now - as_of
 
 
-def shifted_sql(connection: Any, source_sql: str, shift: Optional[dt.timedelta]) -> str:
+def shifted_sql(connection: Any, source_sql: str, shift: dt.timedelta | None) -> str:
     """`source_sql` (a FROM-clause expression) with its timestamp and date columns moved by `shift`."""
     if not shift:
         return source_sql

@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any
 
-import datahub_mesh.quality.soda_setup  # noqa: F401  (must run before Soda is imported)
 from soda.common.undefined_instance import undefined
 from soda.scan import Scan
 
+import datahub_mesh.quality.soda_setup  # noqa: F401  (must run before Soda is imported)
 from datahub_mesh.quality.parallel import isolated_scan
 
 DATA_SOURCE_NAME = "mesh"
@@ -17,27 +17,27 @@ Source = Any  # a data source from datasource.py: locate, names, measure_schemas
 @dataclass
 class SodaOutcome:
     name: str
-    table: Optional[str]
-    column: Optional[str]
-    outcome: Optional[str]  # "pass", "warn", "fail"; None when Soda could not evaluate the check
+    table: str | None
+    column: str | None
+    outcome: str | None  # "pass", "warn", "fail"; None when Soda could not evaluate the check
     value: Any = None
-    metrics: Dict[str, Any] = field(default_factory=dict)
-    diagnostics: Dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
     definition: str = ""
-    error: Optional[str] = None
+    error: str | None = None
 
 
 @dataclass
 class ScanOutput:
-    outcomes: Dict[str, SodaOutcome]
-    errors: List[str]
-    parse_errors: List[Tuple[Optional[str], str]] = field(default_factory=list)  # (file, message)
+    outcomes: dict[str, SodaOutcome]
+    errors: list[str]
+    parse_errors: list[tuple[str | None, str]] = field(default_factory=list)  # (file, message)
 
     def scan_error(self) -> str:
         return "; ".join(self.errors) or "Soda did not run the scan"
 
 
-def run_scan(source: Source, sodacl: Union[str, List[Path]], timeout_seconds: Optional[float] = None,
+def run_scan(source: Source, sodacl: str | list[Path], timeout_seconds: float | None = None,
              definitions: bool = False) -> ScanOutput:
     """Runs SodaCL text, or SodaCL files; errors Soda logs while reading a file are kept per file.
 
@@ -46,7 +46,7 @@ def run_scan(source: Source, sodacl: Union[str, List[Path]], timeout_seconds: Op
     """
     scan = isolated_scan()
     scan.set_data_source_name(DATA_SOURCE_NAME)
-    parse_errors: List[Tuple[Optional[str], str]] = []
+    parse_errors: list[tuple[str | None, str]] = []
     with source.session(scan, timeout_seconds):
         for name, add in _sodacl_sources(scan, sodacl):
             known = len(scan.get_error_logs())
@@ -58,13 +58,13 @@ def run_scan(source: Source, sodacl: Union[str, List[Path]], timeout_seconds: Op
     return output
 
 
-def _sodacl_sources(scan: Scan, sodacl: Union[str, List[Path]]) -> List[Tuple[Optional[str], Any]]:
+def _sodacl_sources(scan: Scan, sodacl: str | list[Path]) -> list[tuple[str | None, Any]]:
     if isinstance(sodacl, str):
         return [(None, lambda: scan.add_sodacl_yaml_str(sodacl))]
     return [(str(path), lambda path=path: scan.add_sodacl_yaml_file(str(path))) for path in sodacl]
 
 
-def measure_schemas(source: Source, tables: List[str]) -> Dict[str, Optional[Dict[str, str]]]:
+def measure_schemas(source: Source, tables: list[str]) -> dict[str, dict[str, str] | None]:
     """Each table's columns and types (lower case), read by Soda; None for a table that does not exist.
 
     Raises ScanFailed when the data source cannot be reached at all.
@@ -76,7 +76,7 @@ def measure_schemas(source: Source, tables: List[str]) -> Dict[str, Optional[Dic
     output = run_scan(source, sodacl)
     if not output.outcomes:
         raise ScanFailed(output.scan_error())
-    schemas: Dict[str, Optional[Dict[str, str]]] = {}
+    schemas: dict[str, dict[str, str] | None] = {}
     for table in tables:
         measured = output.outcomes.get(table)
         columns = measured.metrics.get("schema_measured") if measured else None
@@ -99,7 +99,7 @@ def _read(scan: Scan, definitions: bool) -> ScanOutput:
     return ScanOutput(outcomes, [_log_text(log) for log in error_logs])
 
 
-def _outcome(check: Any, error_logs: List[Any], definitions: bool) -> SodaOutcome:
+def _outcome(check: Any, error_logs: list[Any], definitions: bool) -> SodaOutcome:
     metrics = {key: metric.value for key, metric in check.metrics.items() if metric.value is not undefined}
     outcome = SodaOutcome(
         name=check.name,
@@ -117,7 +117,7 @@ def _outcome(check: Any, error_logs: List[Any], definitions: bool) -> SodaOutcom
     return outcome
 
 
-def _check_error(check: Any, error_logs: List[Any]) -> str:
+def _check_error(check: Any, error_logs: list[Any]) -> str:
     query_errors = [
         str(query.exception).strip()
         for metric in check.metrics.values()

@@ -8,7 +8,7 @@ pipeline is built without the CLI. The value is revealed only to open the connec
 """
 
 import re
-from typing import Any, Dict, List
+from typing import Any
 
 from datahub.masking.secret_registry import SecretRegistry, is_masking_enabled
 from pydantic import SecretStr
@@ -21,20 +21,20 @@ SECRET_KEY = re.compile(
 _UNRESOLVED_REFERENCE = re.compile(r"^\s*\$\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\s*$")
 
 
-def protect_secrets(settings: Dict[str, Any], prefix: str = "data_source") -> Dict[str, Any]:
+def protect_secrets(settings: dict[str, Any], prefix: str = "data_source") -> dict[str, Any]:
     """The settings with every secret-named value as a SecretStr, registered for masking."""
-    found: Dict[str, str] = {}
+    found: dict[str, str] = {}
     protected = _protect(settings, prefix, False, found)
     register_secrets(found)
     return protected
 
 
-def register_secrets(secrets: Dict[str, str]) -> None:
+def register_secrets(secrets: dict[str, str]) -> None:
     if secrets and is_masking_enabled():
         SecretRegistry.get_instance().register_secrets_batch(secrets)
 
 
-def secret_values(settings: Any) -> List[str]:
+def secret_values(settings: Any) -> list[str]:
     if isinstance(settings, SecretStr):
         value = settings.get_secret_value()
         return [value] if value else []
@@ -56,7 +56,7 @@ def reveal(settings: Any) -> Any:
     return settings
 
 
-def _protect(value: Any, path: str, secret: bool, found: Dict[str, str]) -> Any:
+def _protect(value: Any, path: str, secret: bool, found: dict[str, str]) -> Any:
     if isinstance(value, dict):
         return {key: _protect(item, f"{path}.{key}", secret or bool(SECRET_KEY.search(str(key))), found)
                 for key, item in value.items()}

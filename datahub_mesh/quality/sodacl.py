@@ -27,8 +27,9 @@ user-defined metric queries run on their own, so broken contract SQL fails only 
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 import yaml
 
@@ -46,12 +47,12 @@ class TableSchema:
     """A port's table as measured before the scan: column name -> lower-case database type."""
 
     table: str
-    columns: Dict[str, str]
+    columns: dict[str, str]
 
     def has_column(self, name: str) -> bool:
         return name.lower() in {c.lower() for c in self.columns}
 
-    def type_of(self, name: str) -> Optional[str]:
+    def type_of(self, name: str) -> str | None:
         return next((t for c, t in self.columns.items() if c.lower() == name.lower()), None)
 
 
@@ -62,16 +63,16 @@ class SodaCheck:
     name: str
     table: str
     line: str
-    config: Dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
     part: str = ""
 
 
 @dataclass(frozen=True)
 class CompiledCheck:
     check: ContractCheck
-    soda_checks: List[SodaCheck]
+    soda_checks: list[SodaCheck]
     definition: str
-    error: Optional[str] = None
+    error: str | None = None
 
 
 def compile_check(check: ContractCheck, schema: TableSchema) -> CompiledCheck:
@@ -88,7 +89,7 @@ def compile_check(check: ContractCheck, schema: TableSchema) -> CompiledCheck:
     return CompiledCheck(check, soda_checks, definition)
 
 
-def _refused_sql(check: ContractCheck, schema: TableSchema) -> Optional[str]:
+def _refused_sql(check: ContractCheck, schema: TableSchema) -> str | None:
     """A contract's own SQL must be one read-only query; checked before anything runs."""
     if check.kind == "sql_metric":
         sql = check.params["query"]
@@ -103,19 +104,19 @@ def _refused_sql(check: ContractCheck, schema: TableSchema) -> Optional[str]:
     return None
 
 
-def referenced_columns(check: ContractCheck) -> List[str]:
+def referenced_columns(check: ContractCheck) -> list[str]:
     # a column the schema check misses is what it reports, not an error
     return [] if check.kind == "schema" else check.columns
 
 
 def render(soda_checks: Iterable[SodaCheck]) -> str:
-    by_table: Dict[str, List[Dict[str, Any]]] = {}
+    by_table: dict[str, list[dict[str, Any]]] = {}
     for soda_check in soda_checks:
         by_table.setdefault(f"checks for {soda_check.table}", []).append({soda_check.line: soda_check.config})
     return yaml.safe_dump(by_table, sort_keys=False, allow_unicode=True, width=1000)
 
 
-def profile_checks(port: str, schema: TableSchema, columns: List[str]) -> List[SodaCheck]:
+def profile_checks(port: str, schema: TableSchema, columns: list[str]) -> list[SodaCheck]:
     """Always-passing checks whose metrics (row count, nulls per column) join the port's aggregation query."""
     name = f"{PROFILE_PREFIX}{port}"
     checks = [SodaCheck(name, schema.table, "row_count >= 0", _named(name))]
@@ -153,12 +154,12 @@ def _metric_name(prefix: str, name: str) -> str:
     return f"{prefix}_{_NOT_AN_IDENTIFIER.sub('_', name).strip('_').lower()}"
 
 
-def _named(name: str) -> Dict[str, str]:
+def _named(name: str) -> dict[str, str]:
     # Soda renders check names with Jinja too, and reports them rendered.
     return {"name": jinja_literal(name)}
 
 
-def _one(check: ContractCheck, schema: TableSchema, line: str, **config: Any) -> List[SodaCheck]:
+def _one(check: ContractCheck, schema: TableSchema, line: str, **config: Any) -> list[SodaCheck]:
     return [SodaCheck(check.id, schema.table, line, {**_named(check.id), **config})]
 
 
@@ -167,8 +168,8 @@ def _part(check: ContractCheck, schema: TableSchema, part: str, line: str, **con
     return SodaCheck(name, schema.table, line, {**_named(name), **config}, part=part)
 
 
-def _schema(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
-    fail: Dict[str, Any] = {"when required column missing": list(check.columns)}
+def _schema(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
+    fail: dict[str, Any] = {"when required column missing": list(check.columns)}
     types = {}
     for column, declared in check.params["types"].items():
         expected = expected_type(declared, schema.type_of(column))
@@ -179,19 +180,19 @@ def _schema(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     return _one(check, schema, "schema", fail=fail)
 
 
-def _row_count(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _row_count(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     return _one(check, schema, "row_count > 0")
 
 
-def _not_null(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _not_null(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     return _one(check, schema, f"missing_count({check.column}) = 0", **{"samples limit": 0})
 
 
-def _unique(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _unique(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     return _one(check, schema, f"duplicate_count({check.column}) = 0", **{"samples limit": 0})
 
 
-def _primary_key(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _primary_key(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     columns = check.columns
     duplicates = _part(check, schema, "duplicates", f"duplicate_count({', '.join(columns)}) = 0", **{"samples limit": 0})
     if len(columns) == 1:
@@ -201,7 +202,7 @@ def _primary_key(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     return [duplicates, missing]
 
 
-def _bound(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _bound(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     """Rows out of range decide; min()/max() only reports the extreme value (it is null on an empty column)."""
     column, value = check.column, _number(check.params["value"])
     op, valid = (">=", "valid min") if check.kind == "min" else ("<=", "valid max")
@@ -212,21 +213,21 @@ def _bound(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     ]
 
 
-def _allowed_values(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _allowed_values(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     values = [sql_literal(str(v)) for v in check.params["values"]]
     return _one(check, schema, f"invalid_count({check.column}) = 0", **{"valid values": values, "samples limit": 0})
 
 
-def _pattern(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _pattern(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     regex = sql_literal(check.params["regex"])
     return _one(check, schema, f"invalid_count({check.column}) = 0", **{"valid regex": regex, "samples limit": 0})
 
 
-def _freshness(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _freshness(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     return _one(check, schema, f"freshness({check.column}) < {freshness_threshold(check.params['max_age_hours'])}")
 
 
-def _completeness(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _completeness(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     # A metric expression joins the table's aggregation query instead of scanning the table again.
     filled = " AND ".join(f"{c} IS NOT NULL" for c in check.columns)
     expression = f"COALESCE(100.0 * SUM(CASE WHEN {filled} THEN 1 ELSE 0 END) / NULLIF(COUNT(*), 0), 100.0)"
@@ -234,7 +235,7 @@ def _completeness(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
                 **{"completeness_pct expression": expression})
 
 
-def _sql_metric(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _sql_metric(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     metric = _metric_name("sql", check.id.rsplit("/", 1)[-1])
     # User-defined metric queries are rendered twice by Soda.
     query = jinja_literal(check.params["query"], renderings=2)
@@ -242,7 +243,7 @@ def _sql_metric(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
                       {**_named(check.id), f"{metric} query": query, "fail": f"when > {_number(check.params['threshold'])}"})]
 
 
-def _sql_condition(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _sql_condition(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     metric = _metric_name("violations", check.id.rsplit("/", 1)[-1])
     query = _condition_query(schema.table, check.params["condition"])
     return [SodaCheck(check.id, schema.table, metric,
@@ -262,7 +263,7 @@ def _threshold(operator: str, value: Any) -> str:
 _QUOTED_CONFIG = {"valid values", "missing values", "invalid values", "valid regex", "missing regex", "invalid regex"}
 
 
-def _metric(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _metric(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     p = check.params
     threshold = _threshold(p["operator"], p["value"])
     if p["metric"] == "sql":
@@ -276,11 +277,11 @@ def _metric(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
     return _one(check, schema, f"{p['metric']}{target} {threshold}", **config, **samples)
 
 
-def _sodacl(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _sodacl(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     return _one(check, schema, check.params["line"], **check.params.get("config", {}))
 
 
-def _row_count_change(check: ContractCheck, schema: TableSchema) -> List[SodaCheck]:
+def _row_count_change(check: ContractCheck, schema: TableSchema) -> list[SodaCheck]:
     return []
 
 
@@ -314,7 +315,7 @@ _TIMESTAMP = {"timestamp", "datetime", "timestamp_ns", "timestamp_ms", "timestam
 _DECIMAL = re.compile(r"^(decimal|numeric|number)\s*(\(\s*(\d+)\s*(,\s*(\d+)\s*)?\))?$")
 
 
-def expected_type(declared: str, actual: Optional[str]) -> Optional[str]:
+def expected_type(declared: str, actual: str | None) -> str | None:
     """The type Soda should expect for a declared type, given the measured one.
 
     Matching is lenient (string~varchar, integer~any integer, decimal(p,s)~decimal(p,s) or double): when
@@ -338,7 +339,7 @@ def _normalise(type_name: str) -> str:
     return re.sub(r"\s+", " ", type_name.strip().lower()).replace(" (", "(").replace(", ", ",")
 
 
-def _family(type_name: str) -> Optional[str]:
+def _family(type_name: str) -> str | None:
     if type_name in _STRING or type_name.startswith(("varchar(", "char(", "character varying(")):
         return "string"
     for family, names in (("integer", _INTEGER), ("float", _FLOAT), ("boolean", _BOOLEAN), ("timestamp", _TIMESTAMP)):
@@ -370,6 +371,6 @@ def _same_decimal(declared: str, actual: str) -> bool:
     return (wanted.group(3), wanted.group(5) or "0") == (found.group(3), found.group(5) or "0")
 
 
-def _decimal_scale(type_name: str) -> Optional[int]:
+def _decimal_scale(type_name: str) -> int | None:
     match = _DECIMAL.match(type_name)
     return int(match.group(5) or 0) if match and match.group(3) else None

@@ -11,7 +11,6 @@ A refused file is not read any further: nothing of it reaches Soda, DataHub or t
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Tuple
 
 from datahub_mesh.checks import ContractCheck
 from datahub_mesh.quality.models import CheckResult, ProductQuality
@@ -19,7 +18,6 @@ from datahub_mesh.quality.sql_guard import RefusedSql, cap, check_query, refusal
 from datahub_mesh.spec.errors import SpecError
 from datahub_mesh.spec.models import DataProduct
 from datahub_mesh.spec.yaml_reader import DEFAULT_MAX_FILE_BYTES, read_yaml
-
 
 # Soda renders SodaCL with Jinja, where ${NAME} and {% ... %} read the process's environment variables.
 _TEMPLATE = re.compile(r"\$\{(?!\s*NOW\s*\})|\{%|\{#")
@@ -31,8 +29,8 @@ class RefusedFile:
     message: str
 
 
-def screen(product: DataProduct, files: List[Path],
-           max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Tuple[List[Path], List[RefusedFile]]:
+def screen(product: DataProduct, files: list[Path],
+           max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[list[Path], list[RefusedFile]]:
     accepted, refused = [], []
     for path in files:
         problem = _problem(product, path, max_bytes)
@@ -70,7 +68,7 @@ def _problem(product: DataProduct, path: Path, max_bytes: int) -> str:
     return ""
 
 
-def with_refused(product: DataProduct, quality: ProductQuality, refused: List[RefusedFile]) -> ProductQuality:
+def with_refused(product: DataProduct, quality: ProductQuality, refused: list[RefusedFile]) -> ProductQuality:
     """Each refused file becomes one check of the product, in error, with the reason."""
     if not refused:
         return quality

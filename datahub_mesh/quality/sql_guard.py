@@ -11,7 +11,8 @@ comment tricks parse the same way here as they would when run. The data source i
 import json
 import re
 import threading
-from typing import Any, Iterator, List, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import duckdb
 
@@ -29,7 +30,7 @@ REFUSED_FUNCTIONS = {
 
 _FILE_LIKE = re.compile(r"[/\\:~]|\.(csv|tsv|txt|parquet|json|jsonl|ndjson|db|duckdb|sqlite)$", re.I)
 _parser_lock = threading.Lock()
-_parser: Optional[duckdb.DuckDBPyConnection] = None
+_parser: duckdb.DuckDBPyConnection | None = None
 
 
 class RefusedSql(ValueError):
@@ -131,9 +132,9 @@ def _functions(node: Any, in_table: bool = False) -> Iterator[tuple]:
             yield from _functions(item, in_table)
 
 
-def sql_in_sodacl(document: Any) -> List[tuple]:
+def sql_in_sodacl(document: Any) -> list[tuple]:
     """(check name, SQL) for every query a SodaCL document hands to the data source as written."""
-    found: List[tuple] = []
+    found: list[tuple] = []
 
     def walk(node: Any, check: str) -> None:
         if isinstance(node, dict):
@@ -152,7 +153,7 @@ def sql_in_sodacl(document: Any) -> List[tuple]:
     return found
 
 
-def _check_name(item: Any) -> Optional[str]:
+def _check_name(item: Any) -> str | None:
     if isinstance(item, dict) and len(item) == 1:
         line, config = next(iter(item.items()))
         if isinstance(config, dict) and isinstance(config.get("name"), str):

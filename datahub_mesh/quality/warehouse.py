@@ -13,15 +13,16 @@ settings. A read-only transaction keeps mistakes out; a role that may only SELEC
 someone who means harm (see the README).
 """
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any
 
 from datahub_mesh.quality.scan import DATA_SOURCE_NAME
 
 EXTRA_HINT = "pip install 'datahub-mesh[postgres]'"
 
 
-def postgres_options(settings: Dict[str, Any], statement_timeout_seconds: Optional[float]) -> str:
+def postgres_options(settings: dict[str, Any], statement_timeout_seconds: float | None) -> str:
     options = ["-c default_transaction_read_only=on"]
     if statement_timeout_seconds:
         options.append(f"-c statement_timeout={max(1, int(statement_timeout_seconds * 1000))}")
@@ -32,7 +33,7 @@ def postgres_options(settings: Dict[str, Any], statement_timeout_seconds: Option
 
 
 @contextmanager
-def postgres_session(scan: Any, settings: Dict[str, Any], statement_timeout_seconds: Optional[float],
+def postgres_session(scan: Any, settings: dict[str, Any], statement_timeout_seconds: float | None,
                      redact: Callable[[str], str]) -> Iterator[None]:
     from datahub_mesh.quality.datasource import DataUnavailable
 

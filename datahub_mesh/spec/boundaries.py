@@ -1,14 +1,14 @@
 """What a spec may point at: files inside the mesh, and data no other product claims."""
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple
 
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.errors import SpecProblem
 from datahub_mesh.spec.yaml_reader import LineMap
 
 
-def outside_root(file: Path, root: Path) -> Optional[SpecProblem]:
+def outside_root(file: Path, root: Path) -> SpecProblem | None:
     """A spec that is a symbolic link leading out of the mesh is refused before a byte of it is read."""
     resolved, top = Path(file).resolve(), Path(root).resolve()
     if resolved == top or resolved.is_relative_to(top):
@@ -25,14 +25,14 @@ def normalized_location(location: str) -> str:
 
 
 def duplicate_locations(products: Mapping[str, m.DataProduct],
-                        lines: Dict[str, Tuple[Path, LineMap]]) -> Dict[str, List[SpecProblem]]:
+                        lines: dict[str, tuple[Path, LineMap]]) -> dict[str, list[SpecProblem]]:
     """Two products reading and checking the same data would each see the other's: both are refused."""
-    owners: Dict[str, List[Tuple[str, int]]] = {}
+    owners: dict[str, list[tuple[str, int]]] = {}
     for name, product in products.items():
         for i, port in enumerate(product.outputs):
             if port.location:
                 owners.setdefault(normalized_location(port.location), []).append((name, i))
-    problems: Dict[str, List[SpecProblem]] = {}
+    problems: dict[str, list[SpecProblem]] = {}
     for location, claims in owners.items():
         names = sorted({name for name, _ in claims})
         if len(names) < 2:
@@ -48,7 +48,7 @@ def duplicate_locations(products: Mapping[str, m.DataProduct],
     return problems
 
 
-def _location_field(lines: LineMap, port_index: int) -> Tuple[str, Optional[int]]:
+def _location_field(lines: LineMap, port_index: int) -> tuple[str, int | None]:
     for path in (("interfaces", port_index, "location"), ("schema", "location")):
         if path in lines:
             return ".".join(map(str, path)), lines[path]

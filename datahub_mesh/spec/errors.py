@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
 
 MAX_MESSAGE_CHARS = 500
 
@@ -10,7 +9,7 @@ MAX_MESSAGE_CHARS = 500
 @dataclass(frozen=True)
 class SpecProblem:
     file: Path
-    line: Optional[int]
+    line: int | None
     field: str
     message: str
 
@@ -28,6 +27,6 @@ class SpecProblem:
 class SpecError(Exception):
     """One or more problems that make a spec file unusable."""
 
-    def __init__(self, problems: List[SpecProblem]):
+    def __init__(self, problems: list[SpecProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))

@@ -8,8 +8,9 @@ Unknown keys are refused (a typo must not silently drop a rule).
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -24,7 +25,7 @@ FORMAT_PATTERNS = {
 }
 
 
-def _text_parsed_by(parse: Callable[[str], Optional[float]]) -> Callable[[Any], Any]:
+def _text_parsed_by(parse: Callable[[str], float | None]) -> Callable[[Any], Any]:
     """A before-validator: text such as '99.5%' or '24h' is parsed, any other value meets the field's own type."""
     return lambda value: parse(value) if isinstance(value, str) else value
 
@@ -37,10 +38,10 @@ class Strict(BaseModel):
 
 
 class OwnerSpec(Strict):
-    team: Optional[str] = None
-    contact: Optional[str] = None
-    email: Optional[str] = None
-    slack: Optional[str] = None
+    team: str | None = None
+    contact: str | None = None
+    email: str | None = None
+    slack: str | None = None
 
     def to_model(self) -> m.Owner:
         return m.Owner(team=self.team, contact=self.contact or self.email, slack=self.slack)
@@ -63,14 +64,14 @@ def _check_constraint_value(name: str, value: Any) -> None:
 class FieldSpec(Strict):
     name: str
     type: str
-    description: Optional[str] = None
-    constraints: List[Union[str, Dict[str, Any]]] = []
+    description: str | None = None
+    constraints: list[str | dict[str, Any]] = []
     required: bool = False
     primary_key: bool = False
     pii: bool = False
-    pii_category: Optional[str] = None
+    pii_category: str | None = None
     approved: bool = False
-    tags: List[str] = []
+    tags: list[str] = []
 
     @field_validator("constraints")
     @classmethod
@@ -89,7 +90,7 @@ class FieldSpec(Strict):
 
     def to_model(self, primary_key: bool = False) -> m.Column:
         flags = {c for c in self.constraints if isinstance(c, str)}
-        values: Dict[str, Any] = {k: v for c in self.constraints if isinstance(c, dict) for k, v in c.items()}
+        values: dict[str, Any] = {k: v for c in self.constraints if isinstance(c, dict) for k, v in c.items()}
         is_pk = self.primary_key or primary_key or "primary_key" in flags
         pattern = values.get("pattern") or FORMAT_PATTERNS.get(values.get("format", ""))
         return m.Column(
@@ -111,7 +112,7 @@ class FieldSpec(Strict):
         )
 
 
-def _columns(fields: List[FieldSpec], primary_key: List[str]) -> List[m.Column]:
+def _columns(fields: list[FieldSpec], primary_key: list[str]) -> list[m.Column]:
     return [f.to_model(primary_key=f.name in primary_key) for f in fields]
 
 
@@ -120,7 +121,7 @@ class SqlCheckSpec(Strict):
     query: str
     threshold: float = 0
     severity: m.Severity = "critical"
-    interface: Optional[str] = None
+    interface: str | None = None
 
     def to_model(self) -> m.SqlCheck:
         return m.SqlCheck(
@@ -130,8 +131,8 @@ class SqlCheckSpec(Strict):
 
 class ChangelogSpec(Strict):
     version: SemVer
-    date: Optional[Union[dt.date, str]] = None
-    changes: List[str] = []
+    date: dt.date | str | None = None
+    changes: list[str] = []
     breaking: bool = False
 
     def to_model(self) -> m.ChangelogEntry:
@@ -152,17 +153,17 @@ class SecuritySpec(Strict):
 
 class InputSpec(Strict):
     product: str
-    port: Optional[str] = None
+    port: str | None = None
 
 
-Inputs = List[Union[str, InputSpec]]  # `product` or `product.port`, or {product, port}
+Inputs = list[str | InputSpec]  # `product` or `product.port`, or {product, port}
 
 
-def _inputs(values: Inputs) -> List[m.InputRef]:
+def _inputs(values: Inputs) -> list[m.InputRef]:
     return [_input_ref(value) for value in values]
 
 
-def _input_ref(value: Union[str, InputSpec]) -> m.InputRef:
+def _input_ref(value: str | InputSpec) -> m.InputRef:
     if isinstance(value, InputSpec):
         return m.InputRef(product=value.product, port=value.port)
     product, _, port = value.partition(".")
@@ -173,22 +174,22 @@ def _input_ref(value: Union[str, InputSpec]) -> m.InputRef:
 
 
 class SchemaSpec(Strict):
-    type: Optional[str] = None
-    format: Optional[str] = None
-    location: Optional[str] = None
-    partitioned_by: List[str] = []
-    primary_key: List[str] = []
-    timestamp_field: Optional[str] = None
-    fields: List[FieldSpec] = Field(min_length=1)
+    type: str | None = None
+    format: str | None = None
+    location: str | None = None
+    partitioned_by: list[str] = []
+    primary_key: list[str] = []
+    timestamp_field: str | None = None
+    fields: list[FieldSpec] = Field(min_length=1)
 
 
 class FreshnessSpec(Strict):
-    max_age_hours: Optional[float] = None
-    max_age: Optional[Duration] = None
-    update_schedule: Optional[str] = None
-    timestamp_field: Optional[str] = None
+    max_age_hours: float | None = None
+    max_age: Duration | None = None
+    update_schedule: str | None = None
+    timestamp_field: str | None = None
 
-    def hours(self) -> Optional[float]:
+    def hours(self) -> float | None:
         return self.max_age_hours if self.max_age_hours is not None else self.max_age
 
 
@@ -197,10 +198,10 @@ class CompletenessSpec(Strict):
 
 
 class SlaSpec(Strict):
-    availability: Optional[Percent] = None
-    freshness: Optional[FreshnessSpec] = None
-    completeness: Optional[CompletenessSpec] = None
-    quality_checks: List[SqlCheckSpec] = []
+    availability: Percent | None = None
+    freshness: FreshnessSpec | None = None
+    completeness: CompletenessSpec | None = None
+    quality_checks: list[SqlCheckSpec] = []
 
 
 class AlertSpec(Strict):
@@ -217,24 +218,24 @@ class AlertSpec(Strict):
 
 
 class ObservabilitySpec(Strict):
-    metrics: List[str] = []
-    alerts: List[AlertSpec] = []
+    metrics: list[str] = []
+    alerts: list[AlertSpec] = []
 
 
 class AccessSpec(Strict):
-    discovery: Optional[str] = None
-    read: List[Dict[str, str]] = []
-    write: List[Dict[str, str]] = []
+    discovery: str | None = None
+    read: list[dict[str, str]] = []
+    write: list[dict[str, str]] = []
 
 
-def _volume_change_pct(alerts: List[AlertSpec]) -> Optional[float]:
+def _volume_change_pct(alerts: list[AlertSpec]) -> float | None:
     for alert in alerts:
         if alert.type == "volume" and "row_count_change" in alert.condition:
             return parse_percent(alert.condition.split(">", 1)[-1])
     return None
 
 
-def _time_partition(schema: SchemaSpec) -> Optional[str]:
+def _time_partition(schema: SchemaSpec) -> str | None:
     """Without a declared timestamp field, freshness is measured on a date/time partition column."""
     types = {f.name: f.type.lower() for f in schema.fields}
     for column in schema.partitioned_by:
@@ -249,19 +250,19 @@ class DataProductFile(Strict):
     name: str
     version: SemVer
     domain: str
-    subdomain: Optional[str] = None
+    subdomain: str | None = None
     owner: OwnerSpec
-    description: Optional[str] = None
-    classification: Optional[str] = None
-    retention: Optional[RetentionSpec] = None
+    description: str | None = None
+    classification: str | None = None
+    retention: RetentionSpec | None = None
     security: SecuritySpec = SecuritySpec()
     schema_: SchemaSpec = Field(alias="schema")
     access: AccessSpec = AccessSpec()
     sla: SlaSpec = SlaSpec()
     observability: ObservabilitySpec = ObservabilitySpec()
-    changelog: List[ChangelogSpec] = []
+    changelog: list[ChangelogSpec] = []
     inputs: Inputs = []
-    tags: List[str] = []
+    tags: list[str] = []
 
     def to_model(self, file: Path) -> m.DataProduct:
         schema, sla = self.schema_, self.sla
@@ -310,40 +311,40 @@ class DataProductFile(Strict):
 class ProductHeader(Strict):
     name: str
     version: SemVer
-    description: Optional[str] = None
+    description: str | None = None
     owner: OwnerSpec
     domain: str
-    subdomain: Optional[str] = None
-    tags: List[str] = []
+    subdomain: str | None = None
+    tags: list[str] = []
 
 
 class InterfaceSpec(Strict):
     name: str
     type: str
-    location: Optional[str] = None
-    format: Optional[str] = None
-    access_pattern: Optional[str] = None
-    timestamp_field: Optional[str] = None
-    primary_key: List[str] = []
-    fields: List[FieldSpec] = []
+    location: str | None = None
+    format: str | None = None
+    access_pattern: str | None = None
+    timestamp_field: str | None = None
+    primary_key: list[str] = []
+    fields: list[FieldSpec] = []
 
 
 class SchemaContractSpec(Strict):
-    version: Optional[SemVer] = None
-    evolution_policy: Optional[str] = None
-    primary_key: List[str] = []
-    fields: List[FieldSpec] = []
+    version: SemVer | None = None
+    evolution_policy: str | None = None
+    primary_key: list[str] = []
+    fields: list[FieldSpec] = []
 
 
 class ContractSlaSpec(Strict):
-    freshness: Optional[Durations] = None
-    availability: Optional[Percent] = None
-    completeness: Optional[Percent] = None
-    accuracy: Optional[Percent] = None
-    update_schedule: Optional[str] = None
-    volume_change_max: Optional[Percent] = None
+    freshness: Durations | None = None
+    availability: Percent | None = None
+    completeness: Percent | None = None
+    accuracy: Percent | None = None
+    update_schedule: str | None = None
+    volume_change_max: Percent | None = None
 
-    def hours_for(self, interface: str) -> Optional[float]:
+    def hours_for(self, interface: str) -> float | None:
         """Freshness may be keyed by interface name or by a word of it (`profile` for `customer_profile`)."""
         if not isinstance(self.freshness, dict):
             return self.freshness
@@ -358,34 +359,34 @@ class QualityRuleSpec(Strict):
     name: str
     rule: str
     severity: m.Severity = "high"
-    interface: Optional[str] = None
+    interface: str | None = None
 
 
 class ContractsSpec(Strict):
     schema_: SchemaContractSpec = Field(default=SchemaContractSpec(), alias="schema")
     sla: ContractSlaSpec = ContractSlaSpec()
-    quality_rules: List[QualityRuleSpec] = []
-    quality_checks: List[SqlCheckSpec] = []
+    quality_rules: list[QualityRuleSpec] = []
+    quality_checks: list[SqlCheckSpec] = []
 
 
 class GovernanceSpec(Strict):
-    classification: Optional[str] = None
-    retention_days: Optional[int] = Field(default=None, gt=0)
+    classification: str | None = None
+    retention_days: int | None = Field(default=None, gt=0)
     data_type: str = "analytical"
     encryption: bool = False
     audit_logging: bool = False
-    access_controls: List[Dict[str, Any]] = []
+    access_controls: list[dict[str, Any]] = []
 
 
 class ProductFile(Strict):
     """`product.yaml`."""
 
     product: ProductHeader
-    interfaces: List[InterfaceSpec] = Field(min_length=1)
+    interfaces: list[InterfaceSpec] = Field(min_length=1)
     contracts: ContractsSpec = ContractsSpec()
     governance: GovernanceSpec = GovernanceSpec()
     inputs: Inputs = []
-    changelog: List[ChangelogSpec] = []
+    changelog: list[ChangelogSpec] = []
 
     def _port(self, interface: InterfaceSpec) -> m.OutputPort:
         contract = self.contracts.schema_
@@ -441,19 +442,19 @@ class ProductFile(Strict):
 
 
 class TeamSpec(Strict):
-    product_owner: Optional[str] = None
-    group: Optional[str] = None
-    contact: Optional[str] = None
-    data_engineers: Optional[int] = None
-    analytics_engineers: Optional[int] = None
+    product_owner: str | None = None
+    group: str | None = None
+    contact: str | None = None
+    data_engineers: int | None = None
+    analytics_engineers: int | None = None
 
 
 class DomainSpec(Strict):
     name: str
-    bounded_context: Optional[str] = None
-    description: Optional[str] = None
-    parent: Optional[str] = None
-    data_products: List[str] = []
+    bounded_context: str | None = None
+    description: str | None = None
+    parent: str | None = None
+    data_products: list[str] = []
     team: TeamSpec = TeamSpec()
 
     def to_model(self) -> m.Domain:
@@ -467,8 +468,8 @@ class DomainSpec(Strict):
 
 
 class OrganizationSpec(Strict):
-    name: Optional[str] = None
-    domains: List[DomainSpec] = Field(min_length=1)
+    name: str | None = None
+    domains: list[DomainSpec] = Field(min_length=1)
 
 
 class DomainsFile(Strict):

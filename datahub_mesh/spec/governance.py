@@ -1,7 +1,7 @@
 """`governance.yaml`: the federated governance document, turned into data for the policies."""
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from pydantic import field_validator
 
@@ -27,8 +27,8 @@ class AutomatedPolicySpec(Strict):
     check: str = ""
 
 
-def _single_key_items(value: List[Dict[str, Any]], allowed: set, section: str) -> Dict[str, Any]:
-    merged: Dict[str, Any] = {}
+def _single_key_items(value: list[dict[str, Any]], allowed: set, section: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
     for item in value:
         if not isinstance(item, dict) or len(item) != 1:
             raise ValueError(f"each {section} entry is a single 'key: value' pair, found {item!r}")
@@ -40,8 +40,8 @@ def _single_key_items(value: List[Dict[str, Any]], allowed: set, section: str) -
 
 
 class DomainPolicySpec(Strict):
-    data_quality: List[Dict[str, Any]] = []
-    access_control: List[Dict[str, Any]] = []
+    data_quality: list[dict[str, Any]] = []
+    access_control: list[dict[str, Any]] = []
 
     @field_validator("data_quality")
     @classmethod
@@ -70,18 +70,18 @@ class DomainPolicySpec(Strict):
         )
 
 
-def _threshold_hours(value: Optional[str]) -> Optional[float]:
+def _threshold_hours(value: str | None) -> float | None:
     if value is None:
         return None
     return parse_hours(str(value).lstrip("<=> ").strip())
 
 
 class GovernanceBody(Strict):
-    global_policies: List[GlobalPolicySpec] = []
-    domain_policies: Dict[str, DomainPolicySpec] = {}
-    automated_policies: List[AutomatedPolicySpec] = []
-    observability_requirements: List[Dict[str, Any]] = []
-    retention_limits_days: Dict[str, int] = {}
+    global_policies: list[GlobalPolicySpec] = []
+    domain_policies: dict[str, DomainPolicySpec] = {}
+    automated_policies: list[AutomatedPolicySpec] = []
+    observability_requirements: list[dict[str, Any]] = []
+    retention_limits_days: dict[str, int] = {}
     warning_failure_max_pct: float = 5.0
 
 
@@ -100,9 +100,9 @@ class GovernanceFile(Strict):
         )
 
 
-def _retention_from_text(policies: List[GlobalPolicySpec]) -> Dict[str, int]:
+def _retention_from_text(policies: list[GlobalPolicySpec]) -> dict[str, int]:
     """Read limits such as '- Analytical data: 3 years' from the data_retention policy's text."""
-    limits: Dict[str, int] = {}
+    limits: dict[str, int] = {}
     for policy in policies:
         if policy.name != "data_retention":
             continue

@@ -7,7 +7,7 @@ import difflib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Type
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -30,15 +30,15 @@ STANDARD_PATTERNS = (f"*{ODCS_SUFFIX}", f"*{ODPS_SUFFIX}")
 @dataclass
 class LoadResult:
     mesh: m.Mesh
-    problems: List[SpecProblem] = field(default_factory=list)
-    failed_files: List[Path] = field(default_factory=list)
+    problems: list[SpecProblem] = field(default_factory=list)
+    failed_files: list[Path] = field(default_factory=list)
     # not fatal: e.g. an input whose own spec failed, so its lineage edge is left out this run
-    warnings: List[SpecProblem] = field(default_factory=list)
+    warnings: list[SpecProblem] = field(default_factory=list)
     # information: fields of the open standards that have no home in the mesh model, once per file
-    notes: List[SpecProblem] = field(default_factory=list)
+    notes: list[SpecProblem] = field(default_factory=list)
 
 
-def load_mesh(root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, default_domain: Optional[str] = None) -> LoadResult:
+def load_mesh(root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, default_domain: str | None = None) -> LoadResult:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"mesh root {root} is not a directory")
@@ -66,7 +66,7 @@ def report_load_notes(report: Any, loaded: LoadResult) -> None:
                     context=f"{note.file}:{note.line or '?'} {note.field}".strip(), log=False)
 
 
-def find_product_files(root: Path) -> List[Path]:
+def find_product_files(root: Path) -> list[Path]:
     files = [p for name in PRODUCT_FILES + STANDARD_PATTERNS for p in root.rglob(name) if p.is_file()]
     return sorted(set(files))
 
@@ -77,13 +77,13 @@ def load_product_file(file: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) 
     return to_product(file, validate(file, data, lines, _product_format(file, data)), lines)
 
 
-def _product_format(file: Path, data: Any) -> Type[BaseModel]:
+def _product_format(file: Path, data: Any) -> type[BaseModel]:
     if isinstance(data, dict) and "product" in data and ("interfaces" in data or file.name == "product.yaml"):
         return ProductFile
     return DataProductFile
 
 
-def validate(file: Path, data: Any, lines: LineMap, model: Type[BaseModel]) -> Any:
+def validate(file: Path, data: Any, lines: LineMap, model: type[BaseModel]) -> Any:
     problems = _duplicate_name_problems(file, data, lines, model)
     try:
         spec = model.model_validate(data)
@@ -102,13 +102,13 @@ def to_product(file: Path, spec: Any, lines: LineMap) -> m.DataProduct:
         raise SpecError([SpecProblem(file, None, "", f"cannot read the spec: {e}")]) from None
 
 
-_NAMED_LISTS: Dict[Type[BaseModel], List[Tuple[str, ...]]] = {
+_NAMED_LISTS: dict[type[BaseModel], list[tuple[str, ...]]] = {
     DataProductFile: [("schema", "fields")],
     ProductFile: [("interfaces",), ("contracts", "schema", "fields"), ("interfaces", "*", "fields")],
 }
 
 
-def _duplicate_name_problems(file: Path, data: Any, lines: LineMap, model: Type[BaseModel]) -> List[SpecProblem]:
+def _duplicate_name_problems(file: Path, data: Any, lines: LineMap, model: type[BaseModel]) -> list[SpecProblem]:
     """Two fields or interfaces with one name: the second would silently shadow the first."""
     problems = []
     for path in _NAMED_LISTS.get(model, []):
@@ -139,15 +139,15 @@ def _lists_at(data: Any, path: tuple, prefix: tuple):
 
 
 class _Loader:
-    def __init__(self, result: LoadResult, max_file_bytes: int, default_domain: Optional[str] = None):
+    def __init__(self, result: LoadResult, max_file_bytes: int, default_domain: str | None = None):
         self.result = result
         self.max_file_bytes = max_file_bytes
         self.default_domain = default_domain
-        self.product_lines: Dict[str, Tuple[Path, LineMap]] = {}
-        self.root: Optional[Path] = None
+        self.product_lines: dict[str, tuple[Path, LineMap]] = {}
+        self.root: Path | None = None
         self.failed_names: set = set()
 
-    def _read(self, file: Path, model: Type[BaseModel]) -> Optional[Any]:
+    def _read(self, file: Path, model: type[BaseModel]) -> Any | None:
         try:
             data, lines = self._read_yaml(file)
             return validate(file, data, lines, model), lines
@@ -155,7 +155,7 @@ class _Loader:
             self._failed(file, e.problems)
             return None
 
-    def _read_yaml(self, file: Path) -> Tuple[Any, LineMap]:
+    def _read_yaml(self, file: Path) -> tuple[Any, LineMap]:
         """Any file that leaves the mesh or that the parser chokes on is a problem of that file only."""
         outside = boundaries.outside_root(file, self.root) if self.root is not None else None
         if outside:
@@ -169,7 +169,7 @@ class _Loader:
         except Exception as e:
             raise SpecError([SpecProblem(file, None, "", f"the file cannot be read ({type(e).__name__})")]) from None
 
-    def _failed(self, file: Path, problems: List[SpecProblem]) -> None:
+    def _failed(self, file: Path, problems: list[SpecProblem]) -> None:
         self.result.problems.extend(problems)
         if file not in self.result.failed_files:
             self.result.failed_files.append(file)
@@ -243,7 +243,7 @@ class _Loader:
             product = self._without_failed_inputs(product)
             mesh.products[name] = _with_domain_default_classification(product, mesh.governance)
 
-    def _reference_problems(self, product: m.DataProduct) -> List[SpecProblem]:
+    def _reference_problems(self, product: m.DataProduct) -> list[SpecProblem]:
         file, lines = self.product_lines[product.name]
         prefix = ("product",) if product.source.format == "product" else ()
         problems = []
@@ -287,7 +287,7 @@ class _Loader:
                 f"the recipe's default_domain '{self.default_domain}' is not declared in domains.yaml; "
                 f"expected one of {sorted(domains)}"))
 
-    def _input_problem(self, product: m.DataProduct, ref: m.InputRef) -> Optional[str]:
+    def _input_problem(self, product: m.DataProduct, ref: m.InputRef) -> str | None:
         products = self.result.mesh.products
         if ref.product == product.name:
             return "a product cannot read its own output"
@@ -331,7 +331,7 @@ def _reference_lines(lines: LineMap) -> LineMap:
     return {path: line for path, line in lines.items() if wanted(path)}
 
 
-def _declared_name(data: Any) -> Optional[str]:
+def _declared_name(data: Any) -> str | None:
     """The product name a broken file claims, so its consumers are not blamed for it."""
     if not isinstance(data, dict):
         return None
@@ -339,7 +339,7 @@ def _declared_name(data: Any) -> Optional[str]:
     return name if isinstance(name, str) else None
 
 
-def _parent_problem(name: str, domains: Dict[str, m.Domain]) -> Optional[str]:
+def _parent_problem(name: str, domains: dict[str, m.Domain]) -> str | None:
     parent = domains[name].parent if name in domains else None
     if parent is None:
         return None
@@ -366,7 +366,7 @@ def _with_domain_default_classification(product: m.DataProduct, governance: m.Go
 # --- turning pydantic errors into problems a person can act on ------------------------------
 
 
-def _line(lines: LineMap, path: tuple) -> Optional[int]:
+def _line(lines: LineMap, path: tuple) -> int | None:
     while path:
         if path in lines:
             return lines[path]
@@ -374,7 +374,7 @@ def _line(lines: LineMap, path: tuple) -> Optional[int]:
     return lines.get(())
 
 
-def _problem_from_error(file: Path, lines: LineMap, model: Type[BaseModel], err: ErrorDetails) -> SpecProblem:
+def _problem_from_error(file: Path, lines: LineMap, model: type[BaseModel], err: ErrorDetails) -> SpecProblem:
     loc = _strip_union_tags(err["loc"])
     field = ".".join(str(p) for p in loc)
     if err["type"] == "extra_forbidden":
@@ -425,7 +425,7 @@ def _did_you_mean(word: str, options: Any) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _allowed_keys(model: Type[BaseModel], path: tuple) -> List[str]:
+def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
     current: Any = model
     for part in path:
         if isinstance(part, int):
@@ -439,7 +439,7 @@ def _allowed_keys(model: Type[BaseModel], path: tuple) -> List[str]:
     return [f.alias or name for name, f in current.model_fields.items()]
 
 
-def _submodel(model: Any, key: str) -> Optional[Type[BaseModel]]:
+def _submodel(model: Any, key: str) -> type[BaseModel] | None:
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return None
     for name, info in model.model_fields.items():
@@ -448,7 +448,7 @@ def _submodel(model: Any, key: str) -> Optional[Type[BaseModel]]:
     return None
 
 
-def _first_model(annotation: Any) -> Optional[Type[BaseModel]]:
+def _first_model(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):

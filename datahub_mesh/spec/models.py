@@ -3,11 +3,11 @@
 import pickle
 import zlib
 from collections import OrderedDict
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Literal, MutableMapping, Optional, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from typing_extensions import Annotated
 
 Severity = Literal["critical", "high", "warning"]
 Classification = str  # validated by policy, not by the loader: an invalid value must reach OPA
@@ -23,60 +23,60 @@ class SourceRef(Frozen):
 
 
 class Owner(Frozen):
-    team: Optional[str] = None
-    contact: Optional[str] = None
-    slack: Optional[str] = None
+    team: str | None = None
+    contact: str | None = None
+    slack: str | None = None
 
 
 class Column(Frozen):
     name: str
     type: str
-    description: Optional[str] = None
+    description: str | None = None
     required: bool = False
     unique: bool = False
     primary_key: bool = False
     pii: bool = False
-    pii_category: Optional[str] = None
+    pii_category: str | None = None
     approved: bool = False
-    minimum: Optional[float] = None
-    maximum: Optional[float] = None
-    allowed_values: Optional[List[str]] = None
-    pattern: Optional[str] = None
-    tags: List[str] = []
+    minimum: float | None = None
+    maximum: float | None = None
+    allowed_values: list[str] | None = None
+    pattern: str | None = None
+    tags: list[str] = []
     # from the open standards: a logical type beside the physical one, fields inside an object or
     # array (`address.street`: shown in DataHub, not checked as a table column), other attributes
-    logical_type: Optional[str] = None
+    logical_type: str | None = None
     nested: bool = False
-    properties: Dict[str, str] = {}
+    properties: dict[str, str] = {}
 
 
 class OutputPort(Frozen):
     """One interface of a product; it becomes one DataHub dataset."""
 
     name: str
-    type: Optional[str] = None
-    location: Optional[str] = None
-    format: Optional[str] = None
-    columns: List[Column] = []
-    partitioned_by: List[str] = []
-    freshness_hours: Optional[float] = None
-    timestamp_field: Optional[str] = None
-    description: Optional[str] = None
-    tags: List[str] = []
-    properties: Dict[str, str] = {}
+    type: str | None = None
+    location: str | None = None
+    format: str | None = None
+    columns: list[Column] = []
+    partitioned_by: list[str] = []
+    freshness_hours: float | None = None
+    timestamp_field: str | None = None
+    description: str | None = None
+    tags: list[str] = []
+    properties: dict[str, str] = {}
 
     @property
-    def primary_key(self) -> List[str]:
+    def primary_key(self) -> list[str]:
         return [c.name for c in self.columns if c.primary_key]
 
 
 class Sla(Frozen):
-    availability_pct: Optional[float] = None
-    freshness_hours: Optional[float] = None
-    completeness_pct: Optional[float] = None
-    accuracy_pct: Optional[float] = None
-    update_schedule: Optional[str] = None
-    volume_change_max_pct: Optional[float] = None
+    availability_pct: float | None = None
+    freshness_hours: float | None = None
+    completeness_pct: float | None = None
+    accuracy_pct: float | None = None
+    update_schedule: str | None = None
+    volume_change_max_pct: float | None = None
 
 
 class SqlCheck(Frozen):
@@ -86,14 +86,14 @@ class SqlCheck(Frozen):
     query: str
     threshold: float = 0
     severity: Severity = "critical"
-    port: Optional[str] = None
+    port: str | None = None
 
 
 class QualityRule(Frozen):
     name: str
     rule: str
     severity: Severity = "high"
-    port: Optional[str] = None
+    port: str | None = None
 
 
 class MetricCheck(Frozen):
@@ -103,13 +103,13 @@ class MetricCheck(Frozen):
     name: str
     metric: str
     operator: Literal["=", "!=", "<", "<=", ">", ">=", "between", "not between"]
-    value: Union[float, List[float], str]
-    column: Optional[str] = None
-    config: Dict[str, object] = {}
-    query: Optional[str] = None
-    severity: Optional[Severity] = None
-    description: Optional[str] = None
-    port: Optional[str] = None
+    value: float | list[float] | str
+    column: str | None = None
+    config: dict[str, object] = {}
+    query: str | None = None
+    severity: Severity | None = None
+    description: str | None = None
+    port: str | None = None
 
 
 class SodaClCheck(Frozen):
@@ -117,17 +117,17 @@ class SodaClCheck(Frozen):
 
     name: str
     line: str
-    config: Dict[str, object] = {}
-    severity: Optional[Severity] = None
-    description: Optional[str] = None
-    port: Optional[str] = None
+    config: dict[str, object] = {}
+    severity: Severity | None = None
+    description: str | None = None
+    port: str | None = None
 
 
 class Member(Frozen):
     """A person of the owning team, with the DataHub ownership type their role maps to."""
 
     name: str
-    role: Optional[str] = None
+    role: str | None = None
     ownership_type: str = "TECHNICAL_OWNER"
 
 
@@ -149,8 +149,8 @@ class Security(Frozen):
 
 class ChangelogEntry(Frozen):
     version: str
-    date: Optional[str] = None
-    changes: List[str] = []
+    date: str | None = None
+    changes: list[str] = []
     breaking: bool = False
 
 
@@ -158,35 +158,35 @@ class InputRef(Frozen):
     """An upstream product (and optionally one of its ports) this product reads."""
 
     product: str
-    port: Optional[str] = None
+    port: str | None = None
 
 
 class DataProduct(Frozen):
     name: str
     version: str
     domain: str
-    description: Optional[str] = None
+    description: str | None = None
     owner: Owner = Owner()
-    classification: Optional[Classification] = None
+    classification: Classification | None = None
     classification_source: Literal["spec", "domain_default", "none"] = "none"
-    retention: Optional[Retention] = None
+    retention: Retention | None = None
     security: Security = Security()
-    outputs: List[OutputPort] = []
-    inputs: List[InputRef] = []
+    outputs: list[OutputPort] = []
+    inputs: list[InputRef] = []
     sla: Sla = Sla()
-    sql_checks: List[SqlCheck] = []
-    quality_rules: List[QualityRule] = []
-    alerts: List[Alert] = []
-    access: Dict[str, object] = {}
-    changelog: List[ChangelogEntry] = []
-    tags: List[str] = []
+    sql_checks: list[SqlCheck] = []
+    quality_rules: list[QualityRule] = []
+    alerts: list[Alert] = []
+    access: dict[str, object] = {}
+    changelog: list[ChangelogEntry] = []
+    tags: list[str] = []
     source: SourceRef
     # from the open standards
-    status: Optional[str] = None
-    metric_checks: List[MetricCheck] = []
-    sodacl_checks: List[SodaClCheck] = []
-    members: List[Member] = []
-    properties: Dict[str, str] = {}
+    status: str | None = None
+    metric_checks: list[MetricCheck] = []
+    sodacl_checks: list[SodaClCheck] = []
+    members: list[Member] = []
+    properties: dict[str, str] = {}
 
     @property
     def default_port(self) -> str:
@@ -195,36 +195,36 @@ class DataProduct(Frozen):
 
 
 class DomainTeam(Frozen):
-    product_owner: Optional[str] = None
-    group: Optional[str] = None
-    contact: Optional[str] = None
+    product_owner: str | None = None
+    group: str | None = None
+    contact: str | None = None
 
 
 class Domain(Frozen):
     name: str
-    description: Optional[str] = None
-    parent: Optional[str] = None
-    data_products: List[str] = []
+    description: str | None = None
+    parent: str | None = None
+    data_products: list[str] = []
     team: DomainTeam = DomainTeam()
 
 
 class DomainPolicy(Frozen):
     """A domain's rules from governance.yaml, in the shape the policies read."""
 
-    completeness_min_pct: Optional[float] = None
-    accuracy_min_pct: Optional[float] = None
-    freshness_max_hours: Optional[float] = None
-    default_access: Optional[str] = None
-    pii_fields: List[str] = []
-    approval_required: List[str] = []
+    completeness_min_pct: float | None = None
+    accuracy_min_pct: float | None = None
+    freshness_max_hours: float | None = None
+    default_access: str | None = None
+    pii_fields: list[str] = []
+    approval_required: list[str] = []
     audit_all_access: bool = False
     sox_compliance: bool = False
 
 
 class Governance(Frozen):
-    retention_limits_days: Dict[str, int] = {}
-    domains: Dict[str, DomainPolicy] = {}
-    global_policies: List[str] = []
+    retention_limits_days: dict[str, int] = {}
+    domains: dict[str, DomainPolicy] = {}
+    global_policies: list[str] = []
     warning_failure_max_pct: float = Field(default=5.0)
 
 
@@ -239,8 +239,8 @@ class PackedProducts(MutableMapping[str, DataProduct]):
     RECENT = 64  # products kept unpacked: a stage reads the same few products several times in a row
 
     def __init__(self, products: Any = ()) -> None:
-        self._packed: Dict[str, bytes] = {}
-        self._recent: "OrderedDict[str, DataProduct]" = OrderedDict()
+        self._packed: dict[str, bytes] = {}
+        self._recent: OrderedDict[str, DataProduct] = OrderedDict()
         self.update(products)
 
     @classmethod
@@ -286,6 +286,6 @@ class Mesh(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     root: Path
-    domains: Dict[str, Domain] = {}
+    domains: dict[str, Domain] = {}
     products: Annotated[PackedProducts, BeforeValidator(PackedProducts.of)] = Field(default_factory=PackedProducts)
     governance: Governance = Governance()

@@ -8,7 +8,7 @@ schema object is one output port (one DataHub dataset). See the README for the f
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union, cast
+from typing import Any, cast
 
 import yaml
 from open_data_contract_standard.model import (
@@ -44,8 +44,8 @@ class Contract:
     spec: OpenDataContractStandard
     product: m.DataProduct
     lines: LineMap
-    notes: List[SpecProblem] = field(default_factory=list)  # information: fields with no home
-    warnings: List[SpecProblem] = field(default_factory=list)
+    notes: list[SpecProblem] = field(default_factory=list)  # information: fields with no home
+    warnings: list[SpecProblem] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -66,7 +66,7 @@ def load_contract(file: Path, data: Any, lines: LineMap) -> Contract:
     return Contract(file=file, spec=spec, product=product, lines=lines, notes=notes, warnings=warnings + mapper.warnings)
 
 
-def changelog(value: Any, file: Path, lines: LineMap, warnings: List[SpecProblem]) -> List[m.ChangelogEntry]:
+def changelog(value: Any, file: Path, lines: LineMap, warnings: list[SpecProblem]) -> list[m.ChangelogEntry]:
     """The standards have no changelog; the customProperty `changelog` carries one (the policies ask for it)."""
     if value is None:
         return []
@@ -80,7 +80,7 @@ def changelog(value: Any, file: Path, lines: LineMap, warnings: List[SpecProblem
         return []
 
 
-def plain_version(value: Optional[str]) -> str:
+def plain_version(value: str | None) -> str:
     """Standards allow `v1.0.0`; the mesh compares plain semantic versions."""
     text = str(value or "").strip()
     return text[1:] if text[:1] in "vV" and SEMVER.match(text[1:]) else text
@@ -94,12 +94,12 @@ _PII_CLASSIFICATIONS = {"pii", "personal", "personal-data", "personal_data", "se
 # customProperties the mesh model has a home for; any other goes to DataHub as a custom property
 GOVERNANCE_PROPERTIES = {"classification", "dataType", "encryption", "auditLogging", "piiCategory", "approved", "changelog"}
 _HOURS = {**HOURS_PER_UNIT, "mo": 720.0, "month": 720.0, "y": 8760.0, "yr": 8760.0, "year": 8760.0}
-_SEVERITIES: Dict[str, m.Severity] = {
+_SEVERITIES: dict[str, m.Severity] = {
     "critical": "critical", "blocker": "critical", "error": "critical", "fatal": "critical",
     "high": "high", "major": "high", "warning": "warning", "warn": "warning", "minor": "warning",
     "low": "warning", "info": "warning", "medium": "high",
 }
-_OPERATORS: Dict[str, Any] = {"mustBe": "=", "mustNotBe": "!=", "mustBeGreaterThan": ">", "mustBeGreaterOrEqualTo": ">=",
+_OPERATORS: dict[str, Any] = {"mustBe": "=", "mustNotBe": "!=", "mustBeGreaterThan": ">", "mustBeGreaterOrEqualTo": ">=",
               "mustBeLessThan": "<", "mustBeLessOrEqualTo": "<=", "mustBeBetween": "between",
               "mustNotBeBetween": "not between"}
 _LIBRARY_METRICS = {"nullValues": "missing", "missingValues": "missing", "invalidValues": "invalid",
@@ -107,7 +107,7 @@ _LIBRARY_METRICS = {"nullValues": "missing", "missingValues": "missing", "invali
 _METRIC_ALIASES = {"duplicateCount": "duplicateValues", "nullCheck": "nullValues", "rowCount": "rowCount"}
 
 
-def hours(value: Any, unit: Optional[str]) -> Optional[float]:
+def hours(value: Any, unit: str | None) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -117,7 +117,7 @@ def hours(value: Any, unit: Optional[str]) -> Optional[float]:
     return number * _HOURS[key] if key in _HOURS else None
 
 
-def severity(text: Optional[str]) -> Optional[m.Severity]:
+def severity(text: str | None) -> m.Severity | None:
     return _SEVERITIES.get((text or "").strip().lower())
 
 
@@ -130,8 +130,8 @@ def _text(value: Any) -> str:
 class _Mapper:
     def __init__(self, file: Path, spec: OpenDataContractStandard, lines: LineMap):
         self.file, self.spec, self.lines = file, spec, lines
-        self.notes: List[SpecProblem] = []
-        self.warnings: List[SpecProblem] = []
+        self.notes: list[SpecProblem] = []
+        self.warnings: list[SpecProblem] = []
         self.custom = {p.property: p.value for p in spec.customProperties or [] if p.property}
 
     def _note(self, path: tuple, message: str) -> None:
@@ -173,13 +173,13 @@ class _Mapper:
 
     # --- header ---------------------------------------------------------------------------------
 
-    def _description(self) -> Optional[str]:
+    def _description(self) -> str | None:
         description = self.spec.description
         return description.purpose if description else None
 
-    def _properties(self, sla: Dict[str, Any]) -> Dict[str, str]:
+    def _properties(self, sla: dict[str, Any]) -> dict[str, str]:
         spec = self.spec
-        props: Dict[str, str] = {"standard": f"ODCS {spec.apiVersion}"}
+        props: dict[str, str] = {"standard": f"ODCS {spec.apiVersion}"}
         simple = {"contract_id": spec.id, "status": spec.status, "tenant": spec.tenant, "kind": spec.kind,
                   "odcs_data_product": spec.dataProduct, "contract_created": spec.contractCreatedTs,
                   "sla_default_element": spec.slaDefaultElement}
@@ -211,9 +211,9 @@ class _Mapper:
                 slack = slack or support.channel
         return m.Owner(team=team_name, contact=contact, slack=slack)
 
-    def _members(self) -> List[m.Member]:
+    def _members(self) -> list[m.Member]:
         team = self.spec.team
-        members: List[TeamMember] = team if isinstance(team, list) else (team.members or [] if team else [])
+        members: list[TeamMember] = team if isinstance(team, list) else (team.members or [] if team else [])
         today = dt.date.today().isoformat()
         out = []
         for member in members:
@@ -225,7 +225,7 @@ class _Mapper:
             out.append(m.Member(name=who, role=member.role, ownership_type=kind))
         return out
 
-    def _retention(self) -> Optional[m.Retention]:
+    def _retention(self) -> m.Retention | None:
         for prop in self.spec.slaProperties or []:
             if (prop.property or "").lower() == "retention":
                 h = hours(prop.value, prop.unit)
@@ -233,8 +233,8 @@ class _Mapper:
                     return m.Retention(days=max(1, round(h / 24)), data_type=str(self.custom.get("dataType") or "analytical"))
         return None
 
-    def _sla(self, ports: List[m.OutputPort]) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"properties": {}}
+    def _sla(self, ports: list[m.OutputPort]) -> dict[str, Any]:
+        out: dict[str, Any] = {"properties": {}}
         for i, prop in enumerate(self.spec.slaProperties or []):
             kind = (prop.property or "").strip()
             value = f"{prop.value}{' ' + prop.unit if prop.unit else ''}"
@@ -251,7 +251,7 @@ class _Mapper:
                     f" [{prop.driver}]" if prop.driver else "")
         return out
 
-    def _percent(self, prop: ServiceLevelAgreementProperty, path: tuple) -> Optional[float]:
+    def _percent(self, prop: ServiceLevelAgreementProperty, path: tuple) -> float | None:
         try:
             return parse_percent(prop.value if not isinstance(prop.value, bool) else None)
         except ValueError as e:
@@ -289,7 +289,7 @@ class _Mapper:
             properties=props,
         )
 
-    def _with_freshness(self, port: m.OutputPort, sla: Dict[str, Any]) -> m.OutputPort:
+    def _with_freshness(self, port: m.OutputPort, sla: dict[str, Any]) -> m.OutputPort:
         latency = sla.get("latency_h")
         if latency is None:
             return port
@@ -305,16 +305,16 @@ class _Mapper:
 
     # --- quality ----------------------------------------------------------------------------------
 
-    def _quality(self, objects: List[SchemaObject]) -> Tuple[List[m.MetricCheck], List[m.SodaClCheck], List[m.SqlCheck]]:
-        metric: List[m.MetricCheck] = []
-        sodacl: List[m.SodaClCheck] = []
-        sql: List[m.SqlCheck] = []
+    def _quality(self, objects: list[SchemaObject]) -> tuple[list[m.MetricCheck], list[m.SodaClCheck], list[m.SqlCheck]]:
+        metric: list[m.MetricCheck] = []
+        sodacl: list[m.SodaClCheck] = []
+        sql: list[m.SqlCheck] = []
         for i, obj in enumerate(objects):
             port = obj.name or obj.physicalName or f"schema_{i}"
             rules = [(("schema", i, "quality", j), None, q) for j, q in enumerate(obj.quality or [])]
             rules += [(path + ("quality", j), column, q) for path, column, prop in _walk_paths(obj.properties or [], ("schema", i))
                       for j, q in enumerate(prop.quality or [])]
-            seen: Dict[str, int] = {}
+            seen: dict[str, int] = {}
             for path, column, rule in rules:
                 built = self._rule(path, port, column, rule)
                 if built is not None:
@@ -329,8 +329,8 @@ class _Mapper:
                     sql.append(built)
         return metric, sodacl, sql
 
-    def _rule(self, path: tuple, port: str, column: Optional[str], rule: DataQuality
-              ) -> Union[m.MetricCheck, m.SodaClCheck, m.SqlCheck, None]:
+    def _rule(self, path: tuple, port: str, column: str | None, rule: DataQuality
+              ) -> m.MetricCheck | m.SodaClCheck | m.SqlCheck | None:
         kind = (rule.type or "library").strip().lower()
         name = rule.name or rule.id or f"{column or port}.{rule.metric or rule.rule or kind}"
         if kind == "text":
@@ -342,8 +342,8 @@ class _Mapper:
             return self._sql(path, port, rule, name, op)
         return self._library(path, port, column, rule, name, op)
 
-    def _library(self, path: tuple, port: str, column: Optional[str], rule: DataQuality, name: str,
-                 op: Optional[Tuple[Any, Any]]) -> Optional[m.MetricCheck]:
+    def _library(self, path: tuple, port: str, column: str | None, rule: DataQuality, name: str,
+                 op: tuple[Any, Any] | None) -> m.MetricCheck | None:
         metric = _METRIC_ALIASES.get(rule.metric or rule.rule or "", rule.metric or rule.rule or "")
         base = _LIBRARY_METRICS.get(metric)
         if base is None:
@@ -372,7 +372,7 @@ class _Mapper:
         )
 
     def _sql(self, path: tuple, port: str, rule: DataQuality, name: str,
-             op: Optional[Tuple[Any, Any]]) -> Union[m.MetricCheck, m.SqlCheck, None]:
+             op: tuple[Any, Any] | None) -> m.MetricCheck | m.SqlCheck | None:
         query = rule.query or (rule.implementation if isinstance(rule.implementation, str) else None)
         if not query:
             self._note(path, "a sql rule needs a query; it is not run")
@@ -387,7 +387,7 @@ class _Mapper:
         return m.MetricCheck(name=name, metric="sql", operator=cast(Any, op[0]), value=op[1], query=query,
                              severity=severity(rule.severity), description=rule.description, port=port)
 
-    def _custom(self, path: tuple, port: str, column: Optional[str], rule: DataQuality, name: str) -> Optional[m.SodaClCheck]:
+    def _custom(self, path: tuple, port: str, column: str | None, rule: DataQuality, name: str) -> m.SodaClCheck | None:
         if (rule.engine or "").lower() != "soda":
             self._note(path + ("engine",), f"custom rules run only with engine soda (found {rule.engine!r}); "
                                             "it is shown in DataHub as documentation only")
@@ -402,7 +402,7 @@ class _Mapper:
                              description=rule.description, port=port)
 
 
-def _operator(rule: DataQuality) -> Optional[Tuple[Any, Any]]:
+def _operator(rule: DataQuality) -> tuple[Any, Any] | None:
     for key, op in _OPERATORS.items():
         value = getattr(rule, key, None)
         if value is not None:
@@ -410,7 +410,7 @@ def _operator(rule: DataQuality) -> Optional[Tuple[Any, Any]]:
     return None
 
 
-def _metric_config(metric: str, args: Dict[str, Any]) -> Dict[str, object]:
+def _metric_config(metric: str, args: dict[str, Any]) -> dict[str, object]:
     if metric == "missingValues" and args.get("missingValues"):
         return {"missing values": [v for v in args["missingValues"] if v is not None]}
     if metric == "invalidValues":
@@ -428,7 +428,7 @@ _SODA_CONTRACT_OPS = {"must_be": "=", "must_not_be": "!=", "must_be_greater_than
                       "must_be_less_than_or_equal": "<="}
 
 
-def sodacl_check(implementation: Any, column: Optional[str]) -> Tuple[str, Dict[str, object]]:
+def sodacl_check(implementation: Any, column: str | None) -> tuple[str, dict[str, object]]:
     """SodaCL in any of the shapes contracts use: a check line, `{line: config}`, or Soda's contract form
     (`type: duplicate_percent, columns: [...], must_be_less_than: 1`)."""
     value = implementation
@@ -459,7 +459,7 @@ def sodacl_check(implementation: Any, column: Optional[str]) -> Tuple[str, Dict[
 # --- schema properties ---------------------------------------------------------------------------
 
 
-def _walk(props: List[SchemaProperty]) -> List[SchemaProperty]:
+def _walk(props: list[SchemaProperty]) -> list[SchemaProperty]:
     out = []
     for p in props:
         out.append(p)
@@ -467,14 +467,14 @@ def _walk(props: List[SchemaProperty]) -> List[SchemaProperty]:
     return out
 
 
-def _children(prop: SchemaProperty) -> List[SchemaProperty]:
+def _children(prop: SchemaProperty) -> list[SchemaProperty]:
     children = list(prop.properties or [])
     if prop.items is not None:
         children.extend(prop.items.properties or [])
     return children
 
 
-def _walk_paths(props: List[SchemaProperty], path: tuple, prefix: str = ""):
+def _walk_paths(props: list[SchemaProperty], path: tuple, prefix: str = ""):
     """(yaml path, column name, property) of every property; nested ones as `parent.child`."""
     for i, prop in enumerate(props):
         name = f"{prefix}{prop.name}"
@@ -484,7 +484,7 @@ def _walk_paths(props: List[SchemaProperty], path: tuple, prefix: str = ""):
             yield from _walk_paths(prop.items.properties or [], path + ("properties", i, "items"), f"{name}.")
 
 
-def _columns(props: List[SchemaProperty], prefix: str, relationships: list, table: str):
+def _columns(props: list[SchemaProperty], prefix: str, relationships: list, table: str):
     keyed = sorted((p for p in props if p.primaryKey),
                    key=lambda p: (p.primaryKeyPosition or 0) if (p.primaryKeyPosition or 0) > 0 else 999)
     for prop in sorted(props, key=lambda p: keyed.index(p) if p in keyed else len(keyed)) if not prefix else props:
@@ -548,15 +548,15 @@ def _column(prop: SchemaProperty, name: str, nested: bool, table: str) -> m.Colu
     )
 
 
-def _float(value: Any) -> Optional[float]:
+def _float(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _target(to: Union[str, List[str]]) -> str:
+def _target(to: str | list[str]) -> str:
     return ", ".join(to) if isinstance(to, list) else to
 
 
-def _schema_relationships(obj: SchemaObject) -> Dict[str, str]:
+def _schema_relationships(obj: SchemaObject) -> dict[str, str]:
     out = {}
     for i, rel in enumerate(obj.relationships or []):
         source = rel.from_ if rel.from_ is not None else ""
@@ -564,7 +564,7 @@ def _schema_relationships(obj: SchemaObject) -> Dict[str, str]:
     return out
 
 
-def _links(definitions: Optional[list], prefix: str = "") -> Dict[str, str]:
+def _links(definitions: list | None, prefix: str = "") -> dict[str, str]:
     return {f"{prefix}link.{d.type or i}": d.url for i, d in enumerate(definitions or []) if d.url}
 
 
@@ -580,7 +580,7 @@ _DATABASE_TYPES = {"postgres": "postgres_table", "postgresql": "postgres_table",
                    "bigquery": "bigquery_table", "duckdb": "duckdb_table", "kafka": "kafka_topic"}
 
 
-def _server(servers: Optional[List[Server]]) -> Optional[Server]:
+def _server(servers: list[Server] | None) -> Server | None:
     """The production server if one is marked so, else the first."""
     if not servers:
         return None
@@ -588,12 +588,12 @@ def _server(servers: Optional[List[Server]]) -> Optional[Server]:
     return (prod or servers)[0]
 
 
-def _server_fields(server: Server) -> Dict[str, str]:
+def _server_fields(server: Server) -> dict[str, str]:
     return {k: str(v) for k, v in server.model_dump(by_alias=True, exclude_none=True).items()
             if k not in ("server", "roles", "customProperties", "description")}
 
 
-def _location(server: Optional[Server], obj: SchemaObject, name: str) -> Optional[str]:
+def _location(server: Server | None, obj: SchemaObject, name: str) -> str | None:
     if server is None:
         return None
     table = obj.physicalName or name
@@ -608,17 +608,17 @@ def _location(server: Optional[Server], obj: SchemaObject, name: str) -> Optiona
     return None
 
 
-def _port_type(server: Optional[Server], obj: SchemaObject) -> Optional[str]:
+def _port_type(server: Server | None, obj: SchemaObject) -> str | None:
     kind = (server.type or "").lower() if server else ""
     return _DATABASE_TYPES.get(kind) or obj.physicalType
 
 
 # --- fields the mapping covers (anything else is reported once per file) ------------------------------
 
-_QUALITY: Dict[str, Any] = {k: True for k in (
+_QUALITY: dict[str, Any] = {k: True for k in (
     "id", "name", "description", "type", "metric", "rule", "arguments", "unit", "severity", "query", "engine",
     "implementation", *_OPERATORS)}
-PROPERTY: Dict[str, Any] = {k: True for k in (
+PROPERTY: dict[str, Any] = {k: True for k in (
     "id", "name", "physicalType", "physicalName", "description", "businessName", "deprecated",
     "authoritativeDefinitions", "tags", "customProperties", "primaryKey", "primaryKeyPosition", "logicalType",
     "logicalTypeOptions", "semanticType", "required", "unique", "partitioned", "partitionKeyPosition",
@@ -627,7 +627,7 @@ PROPERTY: Dict[str, Any] = {k: True for k in (
 PROPERTY.update({"quality": _QUALITY, "map": {"key": PROPERTY, "value": PROPERTY}})
 PROPERTY["properties"] = PROPERTY
 PROPERTY["items"] = PROPERTY
-SCHEMA_OBJECT: Dict[str, Any] = {k: True for k in (
+SCHEMA_OBJECT: dict[str, Any] = {k: True for k in (
     "id", "name", "physicalType", "description", "businessName", "deprecated", "authoritativeDefinitions", "tags",
     "customProperties", "logicalType", "physicalName", "dataGranularityDescription", "relationships")}
 SCHEMA_OBJECT.update({"properties": PROPERTY, "quality": _QUALITY})

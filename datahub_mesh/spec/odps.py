@@ -7,13 +7,13 @@ checks and SLAs; input ports become lineage from the products that publish those
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 from datahub_mesh.spec import models as m
 from datahub_mesh.spec.errors import SpecProblem
 from datahub_mesh.spec.odcs import (
-    OWNERSHIP_BY_ROLE,
     GOVERNANCE_PROPERTIES,
+    OWNERSHIP_BY_ROLE,
     SUPPORT,
     TEAM,
     Contract,
@@ -30,22 +30,21 @@ from datahub_mesh.spec.standards import (
 from datahub_mesh.spec.yaml_reader import LineMap
 
 
-
 @dataclass
 class ProductSpec:
     """A validated ODPS document, waiting for the contracts its ports name."""
 
     file: Path
-    data: Dict[str, Any]
+    data: dict[str, Any]
     lines: LineMap
-    notes: List[SpecProblem] = field(default_factory=list)
-    warnings: List[SpecProblem] = field(default_factory=list)
+    notes: list[SpecProblem] = field(default_factory=list)
+    warnings: list[SpecProblem] = field(default_factory=list)
 
     @property
     def name(self) -> str:
         return str(self.data.get("name") or self.data["id"])
 
-    def contract_ids(self, ports: str) -> List[str]:
+    def contract_ids(self, ports: str) -> list[str]:
         return [str(p["contractId"]) for p in self.data.get(ports) or [] if p.get("contractId")]
 
 
@@ -55,10 +54,10 @@ def read_product(file: Path, data: Any, lines: LineMap) -> ProductSpec:
                        warnings=warnings)
 
 
-def to_product(spec: ProductSpec, contracts: Dict[str, Contract], publisher: Dict[str, str]) -> m.DataProduct:
+def to_product(spec: ProductSpec, contracts: dict[str, Contract], publisher: dict[str, str]) -> m.DataProduct:
     """`contracts` by id; `publisher` names the product that publishes each contract id (for input lineage)."""
     d = spec.data
-    outputs: List[Contract] = []
+    outputs: list[Contract] = []
     for i, port in enumerate(d.get("outputPorts") or []):
         contract = contracts.get(str(port.get("contractId")))
         if contract is None:
@@ -101,7 +100,7 @@ def to_product(spec: ProductSpec, contracts: Dict[str, Contract], publisher: Dic
     )
 
 
-def _roles(access: Dict[str, Any]) -> List[Any]:
+def _roles(access: dict[str, Any]) -> list[Any]:
     roles = access.get("roles")
     return list(roles) if isinstance(roles, list) else []
 
@@ -110,15 +109,15 @@ def _problem(spec: ProductSpec, path: tuple, message: str) -> SpecProblem:
     return SpecProblem(spec.file, line_of(spec.lines, path), ".".join(map(str, path)), message)
 
 
-def _port(port: m.OutputPort, contract: Contract, d: Dict[str, Any]) -> m.OutputPort:
-    declared: Dict[str, Any] = next((p for p in d.get("outputPorts") or [] if str(p.get("contractId")) == contract.id), {})
+def _port(port: m.OutputPort, contract: Contract, d: dict[str, Any]) -> m.OutputPort:
+    declared: dict[str, Any] = next((p for p in d.get("outputPorts") or [] if str(p.get("contractId")) == contract.id), {})
     props = {**port.properties, "contract_id": contract.id, "contract_version": contract.product.version,
              **{f"output_port.{k}": _text(v) for k, v in declared.items()
                 if k in ("name", "version", "type", "description") and v is not None}}
     return port.model_copy(update={"properties": props})
 
 
-def _inputs(spec: ProductSpec, publisher: Dict[str, str]) -> List[m.InputRef]:
+def _inputs(spec: ProductSpec, publisher: dict[str, str]) -> list[m.InputRef]:
     refs = []
     for i, port in enumerate(spec.data.get("inputPorts") or []):
         upstream = publisher.get(str(port.get("contractId")))
@@ -131,7 +130,7 @@ def _inputs(spec: ProductSpec, publisher: Dict[str, str]) -> List[m.InputRef]:
     return list(dict.fromkeys(refs))
 
 
-def _team(d: Dict[str, Any]):
+def _team(d: dict[str, Any]):
     team = d.get("team")
     members_data = team if isinstance(team, list) else (team or {}).get("members") or []
     team_name = team.get("name") if isinstance(team, dict) else None
@@ -153,7 +152,7 @@ def _team(d: Dict[str, Any]):
     return m.Owner(team=team_name, contact=contact, slack=slack), members
 
 
-def _properties(d: Dict[str, Any], custom: Dict[str, Any], outputs: List[Contract]) -> Dict[str, str]:
+def _properties(d: dict[str, Any], custom: dict[str, Any], outputs: list[Contract]) -> dict[str, str]:
     props = {"standard": f"ODPS {d.get('apiVersion')}", "product_id": str(d.get("id"))}
     props.update({k: str(d[k]) for k in ("status", "tenant", "kind", "productCreatedTs") if d.get(k)})
     description = d.get("description") or {}

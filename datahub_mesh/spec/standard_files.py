@@ -5,7 +5,7 @@ contract that no product claims is a product of its own. A broken file fails onl
 """
 
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 from datahub_mesh.spec.errors import SpecError, SpecProblem
 from datahub_mesh.spec.odcs import Contract, load_contract
@@ -18,10 +18,10 @@ def is_standard_file(file: Path) -> bool:
     return file.name.endswith((ODCS_SUFFIX, ODPS_SUFFIX))
 
 
-def load_standard_files(loader: Any, files: List[Path]) -> None:
+def load_standard_files(loader: Any, files: list[Path]) -> None:
     """`loader` is the mesh loader (spec.loader._Loader): its result, failure and product bookkeeping."""
-    contracts: Dict[str, Contract] = {}
-    products: List[ProductSpec] = []
+    contracts: dict[str, Contract] = {}
+    products: list[ProductSpec] = []
     for file in files:
         data = None
         try:
@@ -35,7 +35,7 @@ def load_standard_files(loader: Any, files: List[Path]) -> None:
             loader._failed(file, e.problems)
             if isinstance(data, dict) and isinstance(data.get("name") or data.get("id"), str):
                 loader.failed_names.add(data.get("name") or data.get("id"))
-    claimed: Dict[str, str] = {}
+    claimed: dict[str, str] = {}
     for spec in products:
         for contract_id in spec.contract_ids("outputPorts"):
             if contract_id in claimed and contract_id in contracts:
@@ -58,7 +58,7 @@ def load_standard_files(loader: Any, files: List[Path]) -> None:
             loader.add_product(contract.product, contract.file, contract.lines)
 
 
-def _add_contract(loader: Any, contracts: Dict[str, Contract], contract: Contract) -> None:
+def _add_contract(loader: Any, contracts: dict[str, Contract], contract: Contract) -> None:
     first = contracts.get(contract.id)
     if first is not None:
         raise SpecError([SpecProblem(contract.file, line_of(contract.lines, ("id",)), "id",

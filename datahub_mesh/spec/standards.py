@@ -9,9 +9,10 @@ import datetime as dt
 import json
 import os
 import re
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
@@ -33,7 +34,7 @@ _SCHEMA_FILES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(file_name: str) -> Any:
     schema = json.loads((SCHEMA_DIR / file_name).read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
@@ -51,7 +52,7 @@ def as_json(value: Any) -> Any:
     return value
 
 
-def line_of(lines: LineMap, path: Sequence[Any]) -> Optional[int]:
+def line_of(lines: LineMap, path: Sequence[Any]) -> int | None:
     path = tuple(path)
     while path:
         if path in lines:
@@ -64,7 +65,7 @@ def dotted(path: Iterable[Any]) -> str:
     return ".".join(str(p) for p in path)
 
 
-def version_problem(file: Path, data: Any, lines: LineMap, standard: str, versions: Tuple[str, ...]) -> Optional[SpecProblem]:
+def version_problem(file: Path, data: Any, lines: LineMap, standard: str, versions: tuple[str, ...]) -> SpecProblem | None:
     found = data.get("apiVersion") if isinstance(data, dict) else None
     if found in versions:
         return None
@@ -73,7 +74,7 @@ def version_problem(file: Path, data: Any, lines: LineMap, standard: str, versio
                        f"{standard} apiVersion must be one of {', '.join(versions)} (found {shown})")
 
 
-def validated(file: Path, data: Any, lines: LineMap, standard: str, versions: Any, what: str) -> Tuple[Any, list]:
+def validated(file: Path, data: Any, lines: LineMap, standard: str, versions: Any, what: str) -> tuple[Any, list]:
     """The document as JSON with its ${VAR}s resolved, and their warnings; raises SpecError with every problem
     of its apiVersion and of the standard's JSON Schema."""
     if not isinstance(data, dict):
@@ -89,7 +90,7 @@ def validated(file: Path, data: Any, lines: LineMap, standard: str, versions: An
     return data, warnings
 
 
-def schema_problems(file: Path, data: Any, lines: LineMap) -> List[SpecProblem]:
+def schema_problems(file: Path, data: Any, lines: LineMap) -> list[SpecProblem]:
     """Every violation of the standard's JSON Schema for the file's apiVersion."""
     validator = _validator(_SCHEMA_FILES[data["apiVersion"]])
     problems = []
@@ -98,7 +99,7 @@ def schema_problems(file: Path, data: Any, lines: LineMap) -> List[SpecProblem]:
     return list(dict.fromkeys(problems))
 
 
-def _problems(file: Path, lines: LineMap, error: ValidationError, root: dict) -> List[SpecProblem]:
+def _problems(file: Path, lines: LineMap, error: ValidationError, root: dict) -> list[SpecProblem]:
     if error.validator in ("anyOf", "oneOf") and error.context:
         # the branch that got furthest says what is wrong better than "not valid under any of the given schemas"
         return _problems(file, lines, best_match(error.context), root)
@@ -116,7 +117,7 @@ def _problems(file: Path, lines: LineMap, error: ValidationError, root: dict) ->
     return [SpecProblem(file, line_of(lines, path), dotted(path), f"{_expected(error)} (found {_short(error.instance)})")]
 
 
-def _declared_keys(schema: Any, root: dict, seen: Optional[set] = None) -> set:
+def _declared_keys(schema: Any, root: dict, seen: set | None = None) -> set:
     """The property names a schema declares, through `$ref` and `allOf` (where unevaluatedProperties looks)."""
     seen = set() if seen is None else seen
     if not isinstance(schema, dict) or id(schema) in seen:
@@ -163,11 +164,11 @@ def _short(value: Any) -> str:
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def resolve_variables(file: Path, data: Any, lines: LineMap, environ: Optional[Dict[str, str]] = None
-                      ) -> Tuple[Any, List[SpecProblem]]:
+def resolve_variables(file: Path, data: Any, lines: LineMap, environ: dict[str, str] | None = None
+                      ) -> tuple[Any, list[SpecProblem]]:
     """Replaces variables in every string value; an unset variable without a default stays as written."""
     env = os.environ if environ is None else environ
-    unresolved: List[SpecProblem] = []
+    unresolved: list[SpecProblem] = []
 
     def resolve(value: Any, path: tuple) -> Any:
         if isinstance(value, dict):
@@ -196,7 +197,7 @@ def resolve_variables(file: Path, data: Any, lines: LineMap, environ: Optional[D
 # --- fields with no home in the mesh model ---------------------------------------------------------
 
 
-def unmapped_fields(data: Any, mapped: Any, path: tuple = ()) -> List[tuple]:
+def unmapped_fields(data: Any, mapped: Any, path: tuple = ()) -> list[tuple]:
     """Paths of the document that `mapped` (a tree of dicts; True = the whole subtree) does not cover.
 
     Paths are given with list indexes replaced by `[]`, so a field is named once per file however
@@ -204,7 +205,7 @@ def unmapped_fields(data: Any, mapped: Any, path: tuple = ()) -> List[tuple]:
     """
     if mapped is True:
         return []
-    found: List[tuple] = []
+    found: list[tuple] = []
     if isinstance(data, dict):
         for key, value in data.items():
             sub = mapped.get(key) if isinstance(mapped, dict) else None
@@ -218,7 +219,7 @@ def unmapped_fields(data: Any, mapped: Any, path: tuple = ()) -> List[tuple]:
     return list(dict.fromkeys(found))
 
 
-def unmapped_notes(file: Path, data: Any, lines: LineMap, mapped: Any, why: Dict[str, str]) -> List[SpecProblem]:
+def unmapped_notes(file: Path, data: Any, lines: LineMap, mapped: Any, why: dict[str, str]) -> list[SpecProblem]:
     notes = []
     for path in unmapped_fields(data, mapped):
         concrete = _first_concrete(data, path)

@@ -1,7 +1,7 @@
 """Parsers for the human-friendly values specs use: "99.9%", "1_hour", "2.1.0", and the field types built on them."""
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
@@ -29,7 +29,7 @@ def semver_tuple(value: str) -> tuple:
     return int(major), int(minor), int(patch)
 
 
-def parse_percent(value: Union[str, int, float, None]) -> Optional[float]:
+def parse_percent(value: str | int | float | None) -> float | None:
     """'99.9%', '>95%', 99.9 -> 99.9; a bare fraction like 0.995 stays as given."""
     if value is None:
         return None
@@ -41,7 +41,7 @@ def parse_percent(value: Union[str, int, float, None]) -> Optional[float]:
     return float(match.group(1))
 
 
-def parse_hours(value: Union[str, int, float, None]) -> Optional[float]:
+def parse_hours(value: str | int | float | None) -> float | None:
     """'15 minutes', '1_hour', '24h', 'real_time' -> hours (real time is 0)."""
     if value is None:
         return None
@@ -57,7 +57,7 @@ def parse_hours(value: Union[str, int, float, None]) -> Optional[float]:
     return float(match.group(1)) * HOURS_PER_UNIT[match.group(2).lower()]
 
 
-def parse_hours_by_name(value: Union[str, float, Dict[str, Union[str, float]], None]) -> Any:
+def parse_hours_by_name(value: str | float | dict[str, str | float] | None) -> Any:
     """A duration, or durations keyed by name (`{orders: 1h, profile: 1d}`), in hours."""
     if isinstance(value, dict):
         return {name: parse_hours(hours) for name, hours in value.items()}
@@ -69,8 +69,8 @@ SemVer = Annotated[str, BeforeValidator(check_semver)]
 if TYPE_CHECKING:  # what the model holds once validated; the annotations below say what a spec may write
     Percent = float
     Duration = float
-    Durations = Union[float, Dict[str, float]]
+    Durations = float | dict[str, float]
 else:
-    Percent = Annotated[Union[float, str], AfterValidator(parse_percent)]
+    Percent = Annotated[float | str, AfterValidator(parse_percent)]
     Duration = Annotated[str, AfterValidator(parse_hours)]
-    Durations = Annotated[Union[str, float, Dict[str, Union[str, float]]], AfterValidator(parse_hours_by_name)]
+    Durations = Annotated[str | float | dict[str, str | float], AfterValidator(parse_hours_by_name)]

@@ -5,15 +5,15 @@ it says where to look, so every value's line is kept beside the parsed data.
 """
 
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from datahub_mesh.spec.errors import SpecError, SpecProblem
 
-YamlPath = Tuple[Any, ...]
-LineMap = Dict[YamlPath, int]
+YamlPath = tuple[Any, ...]
+LineMap = dict[YamlPath, int]
 
 # libyaml's parser, where PyYAML was built with it, is about ten times faster
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -51,7 +51,7 @@ def read_yaml(
     file: Path,
     max_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_values: int = DEFAULT_MAX_VALUES,
-) -> Tuple[Any, LineMap]:
+) -> tuple[Any, LineMap]:
     """Parse one YAML file into plain Python data and a map of path -> line."""
     size = file.stat().st_size
     if size > max_bytes:
@@ -133,7 +133,7 @@ class _Builder:
 
     def _check_merged_size(self, node: MappingNode) -> None:
         """Merge keys (`<<: [*a, *a]`) can also expand exponentially: size them before flattening."""
-        sizes: Dict[int, int] = {}
+        sizes: dict[int, int] = {}
 
         def size(mapping: Node) -> int:
             if id(mapping) in sizes:

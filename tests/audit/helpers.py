@@ -4,19 +4,20 @@ OPA's JSON-lines events and OPA console output written by hand, and a reader for
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from datahub_mesh.policy import decision_log
 from datahub_mesh.policy.decision_log import DecisionLogWriter
 from datahub_mesh.policy.engines import decision_from_result
 
 AREAS = ["classification", "domain", "evolution", "ownership", "pii", "quality", "retention", "schema"]
-Finding = Tuple[str, str]
+Finding = tuple[str, str]
 
 
-def result(deny: Sequence[Finding] = (), warn: Sequence[Finding] = ()) -> Dict[str, Any]:
+def result(deny: Sequence[Finding] = (), warn: Sequence[Finding] = ()) -> dict[str, Any]:
     return {
         "allow": not deny,
         "deny": [{"policy": p, "message": m} for p, m in deny],
@@ -25,7 +26,7 @@ def result(deny: Sequence[Finding] = (), warn: Sequence[Finding] = ()) -> Dict[s
     }
 
 
-def policy_input(product: str, domain: str, version: str = "1.0.0") -> Dict[str, Any]:
+def policy_input(product: str, domain: str, version: str = "1.0.0") -> dict[str, Any]:
     return {
         "product": {"name": product, "version": version, "domain": domain,
                     "owner": {"team": f"{domain}-team", "contact": f"{domain}@example.com"}},
@@ -38,15 +39,15 @@ def policy_input(product: str, domain: str, version: str = "1.0.0") -> Dict[str,
 class ChainedLog:
     """Writes our hash-chained log with the real writer, at chosen timestamps."""
 
-    def __init__(self, path: Path, monkeypatch, labels: Optional[Dict[str, str]] = None):
+    def __init__(self, path: Path, monkeypatch, labels: dict[str, str] | None = None):
         self.path = path
         self.monkeypatch = monkeypatch
         self.writer = DecisionLogWriter(path, mask_paths=["/input/product/owner/contact"], labels=labels,
                                         instance_id="test-instance")
 
     def decide(self, timestamp: str, product: str, domain: str, deny: Sequence[Finding] = (),
-               warn: Sequence[Finding] = (), revision: Optional[str] = "rev-a", decision_id: Optional[str] = None,
-               version: str = "1.0.0") -> Dict[str, Any]:
+               warn: Sequence[Finding] = (), revision: str | None = "rev-a", decision_id: str | None = None,
+               version: str = "1.0.0") -> dict[str, Any]:
         self.monkeypatch.setattr(decision_log, "rfc3339_now", lambda: timestamp)
         decision = decision_from_result(result(deny, warn), engine="embedded", decision_id=decision_id,
                                         bundle_revision=revision, metrics={"timer_rego_query_eval_ns": 1000})
@@ -55,7 +56,7 @@ class ChainedLog:
 
 def opa_event(timestamp: str, product: str, domain: str, deny: Sequence[Finding] = (), warn: Sequence[Finding] = (),
               decision_id: str = "opa-1", revision: str = "datahub-mesh-local", error: Any = None,
-              labels: Optional[Dict[str, str]] = None, path: str = "mesh/main/decision") -> Dict[str, Any]:
+              labels: dict[str, str] | None = None, path: str = "mesh/main/decision") -> dict[str, Any]:
     """An event as OPA logs it (bundle named after the --bundle directory, nanosecond timestamps)."""
     event = {
         "decision_id": decision_id,
@@ -76,7 +77,7 @@ def opa_event(timestamp: str, product: str, domain: str, deny: Sequence[Finding]
     return event
 
 
-def console_line(event: Dict[str, Any], prefix: str = "opa-1  | ") -> str:
+def console_line(event: dict[str, Any], prefix: str = "opa-1  | ") -> str:
     """OPA's console decision logger line: the event at top level beside logrus' fields."""
     line = {**event, "level": "info", "msg": "Decision Log", "time": event["timestamp"][:19] + "Z",
             "type": "openpolicyagent.org/decision_logs", "client_addr": "172.18.0.1:41234", "req_id": 7}
@@ -88,11 +89,11 @@ def write_lines(path: Path, lines: Sequence[str]) -> Path:
     return path
 
 
-def read_lines(path: Path) -> List[str]:
+def read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
 
 
-def build_scenario(directory: Path, monkeypatch) -> Dict[str, Path]:
+def build_scenario(directory: Path, monkeypatch) -> dict[str, Path]:
     """A quarter (2026Q3) of decisions over three logs; the expected figures are in EXPECTED."""
     ours = ChainedLog(directory / "decisions.jsonl", monkeypatch)
     ours.decide("2026-06-30T23:59:59.000000Z", "orders", "sales", decision_id="d-before")
@@ -142,16 +143,16 @@ class PageReader(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__()
-        self.metrics: Dict[str, str] = {}
-        self.tables: Dict[str, Dict[str, Dict[str, str]]] = {}
-        self.svgs: List[Dict[str, Any]] = []
-        self.banners: List[Dict[str, str]] = []
-        self._stack: List[Tuple[str, Dict[str, str]]] = []
-        self._text: List[List[str]] = []
-        self._table: Optional[str] = None
-        self._row: Optional[str] = None
+        self.metrics: dict[str, str] = {}
+        self.tables: dict[str, dict[str, dict[str, str]]] = {}
+        self.svgs: list[dict[str, Any]] = []
+        self.banners: list[dict[str, str]] = []
+        self._stack: list[tuple[str, dict[str, str]]] = []
+        self._text: list[list[str]] = []
+        self._table: str | None = None
+        self._row: str | None = None
 
-    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {k: v or "" for k, v in attrs}
         if tag == "table" and "data-table" in attributes:
             self._table = attributes["data-table"]
@@ -179,7 +180,7 @@ class PageReader(HTMLParser):
             if open_tag == tag:
                 break
 
-    def _close(self, tag: str, attributes: Dict[str, str], text: str) -> None:
+    def _close(self, tag: str, attributes: dict[str, str], text: str) -> None:
         if "data-metric" in attributes:
             self.metrics[attributes["data-metric"]] = text
         if "data-field" in attributes and self._table and self._row is not None:
@@ -201,7 +202,7 @@ class PageReader(HTMLParser):
         if self._text:
             self._text[-1].append(data)
 
-    def handle_startendtag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
         self.handle_endtag(tag)
 
@@ -249,7 +250,7 @@ def assert_page_matches_summary(page, summary):
     assert charts["chart-by-policy"]["values"] == [n for r in summary["by_policy"] for n in (r["denied"], r["warned"])]
 
 
-def png_pixels(data: bytes) -> Tuple[int, int, List[bytes]]:
+def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     """(width, height, rows of RGB(A) bytes) of an 8-bit, non-interlaced PNG, as Chromium writes them."""
     import struct
     import zlib
@@ -299,7 +300,7 @@ def _unfilter(kind: int, row: bytearray, above: bytes, bpp: int) -> bytearray:
     return row
 
 
-def colours_present(rows: List[bytes], colours: Sequence[str]) -> Dict[str, int]:
+def colours_present(rows: list[bytes], colours: Sequence[str]) -> dict[str, int]:
     """How many pixels have each #rrggbb colour exactly."""
     wanted = {bytes.fromhex(c.lstrip("#")): c for c in colours}
     counts = {c: 0 for c in colours}

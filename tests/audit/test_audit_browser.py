@@ -10,7 +10,15 @@ import pytest
 from datahub_mesh.audit.charts import COLOURS
 from datahub_mesh.audit.cli import main
 
-from .helpers import assert_page_matches_summary, build_scenario, colours_present, png_pixels, read_lines, read_page, write_lines
+from .helpers import (
+    assert_page_matches_summary,
+    build_scenario,
+    colours_present,
+    png_pixels,
+    read_lines,
+    read_page,
+    write_lines,
+)
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,7 +1,6 @@
 """What every output format must agree on, whatever the case."""
 
 import re
-from typing import Dict, List
 
 from tests.check.helpers import Checked
 
@@ -14,7 +13,7 @@ def _unescape(text: str) -> str:
     return text.replace("%0A", "\n").replace("%0D", "\r").replace("%3A", ":").replace("%2C", ",").replace("%25", "%")
 
 
-def parse_annotations(checked: Checked) -> List[Dict[str, str]]:
+def parse_annotations(checked: Checked) -> list[dict[str, str]]:
     out = []
     for line in checked.annotations:
         m = ANNOTATION.match(line)
@@ -59,9 +58,9 @@ def assert_formats_agree(checked: Checked, tmp, validator) -> None:
     assert f"(exit {checked.exit_code})" in checked.outputs["text"]
 
 
-def junit_cases(checked: Checked, tmp) -> Dict[str, Dict[str, list]]:
+def junit_cases(checked: Checked, tmp) -> dict[str, dict[str, list]]:
     """suite name -> case name -> list of result kinds ('failure', 'error', 'skipped')."""
-    out: Dict[str, Dict[str, list]] = {}
+    out: dict[str, dict[str, list]] = {}
     for suite in checked.junit(tmp / "cases.xml"):
         for case in suite:
             out.setdefault(suite.name, {})[case.name] = [type(r).__name__.lower() for r in case.result]

@@ -5,7 +5,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 from junitparser import JUnitXml
 
@@ -22,28 +22,28 @@ GL = "mesh/finance/general_ledger/data_product.yaml"
 @dataclass
 class Checked:
     exit_code: int
-    outputs: Dict[str, str]
+    outputs: dict[str, str]
 
     @property
-    def report(self) -> Dict[str, Any]:
+    def report(self) -> dict[str, Any]:
         return json.loads(self.outputs["json"])
 
     @property
-    def sarif(self) -> Dict[str, Any]:
+    def sarif(self) -> dict[str, Any]:
         return json.loads(self.outputs["sarif"])
 
     @property
-    def annotations(self) -> List[str]:
+    def annotations(self) -> list[str]:
         return [line for line in self.outputs["github"].splitlines() if line.startswith("::")]
 
     def junit(self, path: Path) -> JUnitXml:
         path.write_text(self.outputs["junit"])
         return JUnitXml.fromfile(str(path))
 
-    def findings(self, **match: Any) -> List[Dict[str, Any]]:
+    def findings(self, **match: Any) -> list[dict[str, Any]]:
         return [f for f in self.report["findings"] if all(f.get(k) == v for k, v in match.items())]
 
-    def product(self, name: str) -> Dict[str, Any]:
+    def product(self, name: str) -> dict[str, Any]:
         return next(p for p in self.report["products"] if p["name"] == name)
 
 

@@ -14,8 +14,8 @@ import re
 import shutil
 import stat
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import yaml
@@ -38,7 +38,7 @@ CONTACT_POINTER = "/input/product/owner/contact"
 _VAR = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])((?:[^{}]|\{[^{}]*\})*))?\}")
 
 
-def interpolate(text: str, env: Optional[Dict[str, str]] = None) -> str:
+def interpolate(text: str, env: dict[str, str] | None = None) -> str:
     """Compose-style interpolation; unset variables take their defaults."""
     env = env or {}
 
@@ -65,7 +65,7 @@ def load(path: Path) -> dict:
     return document
 
 
-def services(path: Path) -> Dict[str, dict]:
+def services(path: Path) -> dict[str, dict]:
     return load(path)["services"]
 
 
@@ -79,12 +79,12 @@ def opa_service() -> dict:
     return {**base, **{k: v for k, v in full.items() if k != "extends"}}
 
 
-def all_services() -> Iterator[Tuple[str, dict]]:
+def all_services() -> Iterator[tuple[str, dict]]:
     for name, service in services(FULL_COMPOSE).items():
         yield name, opa_service() if name == "opa" else service
 
 
-def bind_mounts(service: dict) -> List[Tuple[Path, str, bool]]:
+def bind_mounts(service: dict) -> list[tuple[Path, str, bool]]:
     """(host path, container path, read-only) for each bind mount."""
     mounts = []
     for volume in service.get("volumes", []):
@@ -102,20 +102,20 @@ def bind_mounts(service: dict) -> List[Tuple[Path, str, bool]]:
     return mounts
 
 
-def opa_command() -> List[str]:
+def opa_command() -> list[str]:
     command = opa_service()["command"]
     if isinstance(command, str):
         command = command.split()
     return [interpolate(str(arg)) for arg in command]
 
 
-def bundle_paths(command: List[str]) -> List[str]:
+def bundle_paths(command: list[str]) -> list[str]:
     """Paths `opa run --bundle` loads: the positional arguments after `run`."""
     assert "--bundle" in command or "-b" in command, f"OPA is not started with --bundle: {command}"
     return [arg for arg in command[1:] if not arg.startswith("-")]
 
 
-def flag_value(command: List[str], flag: str) -> Optional[str]:
+def flag_value(command: list[str], flag: str) -> str | None:
     for index, arg in enumerate(command):
         if arg.startswith(flag + "="):
             return arg.split("=", 1)[1]
@@ -129,14 +129,14 @@ def is_under(path: str, root: str) -> bool:
     return path_p == root_p or root_p in path_p.parents
 
 
-def mount_for(host: Path) -> Tuple[Path, str, bool]:
+def mount_for(host: Path) -> tuple[Path, str, bool]:
     for mount in bind_mounts(opa_service()):
         if mount[0] == host.resolve():
             return mount
     raise AssertionError(f"{host} is not mounted into the opa service")
 
 
-def published_container_ports(service: dict) -> List[int]:
+def published_container_ports(service: dict) -> list[int]:
     ports = []
     for entry in service.get("ports", []):
         if isinstance(entry, dict):
@@ -433,14 +433,14 @@ def opa_engine():
     return bindings.OpaEngine()
 
 
-def bundle_contents() -> Tuple[Dict[str, str], dict]:
+def bundle_contents() -> tuple[dict[str, str], dict]:
     """What `opa run --bundle` reads from the mounts: modules by path, and the data tree.
 
     Follows OPA's bundle rules: every *.rego file is a module wherever it sits, and a
     file named data.json becomes data at the path of its directory.
     """
     (bundle,) = bundle_paths(opa_command())
-    modules: Dict[str, str] = {}
+    modules: dict[str, str] = {}
     data: dict = {}
     for host, target, _ in bind_mounts(opa_service()):
         if not is_under(target, bundle):
@@ -533,16 +533,16 @@ def test_depends_on_names_existing_services():
 # --- secrets, settings and docs -----------------------------------------------------------
 
 
-def referenced_variables(path: Path) -> Dict[str, Optional[str]]:
+def referenced_variables(path: Path) -> dict[str, str | None]:
     """Variable name -> its operator (None, ':-', ':?', ...) in a compose file."""
-    found: Dict[str, Optional[str]] = {}
+    found: dict[str, str | None] = {}
     for match in _VAR.finditer(path.read_text(encoding="utf-8")):
         if found.get(match.group(1)) not in (":?", "?"):
             found[match.group(1)] = match.group(2)
     return found
 
 
-def required_variables() -> List[str]:
+def required_variables() -> list[str]:
     found = {**referenced_variables(FULL_COMPOSE), **referenced_variables(OPA_COMPOSE)}
     return sorted(name for name, op in found.items() if op in (":?", "?"))
 
@@ -603,7 +603,7 @@ COMPOSE_BIN = shutil.which("docker-compose")
 needs_compose = pytest.mark.skipif(COMPOSE_BIN is None, reason="docker-compose is not installed")
 
 
-def compose_config(*files: Path, env_file: Optional[Path] = None) -> subprocess.CompletedProcess:
+def compose_config(*files: Path, env_file: Path | None = None) -> subprocess.CompletedProcess:
     command = [COMPOSE_BIN]
     if env_file is not None:
         command += ["--env-file", str(env_file)]

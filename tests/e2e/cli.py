@@ -5,7 +5,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
 
 import yaml
 
@@ -18,7 +17,7 @@ class CliRun:
     output: str  # stdout and stderr together
 
 
-def datahub_ingest(recipe: Path, *args: str, env: Optional[Dict[str, str]] = None, timeout: int = 600) -> CliRun:
+def datahub_ingest(recipe: Path, *args: str, env: dict[str, str] | None = None, timeout: int = 600) -> CliRun:
     environ = {**os.environ, "PYTHONPATH": str(REPO), "DATAHUB_TELEMETRY_ENABLED": "false", **(env or {})}
     done = subprocess.run([sys.executable, "-m", "datahub", "ingest", "-c", str(recipe), *args],
                           cwd=recipe.parent, env=environ, capture_output=True, text=True, timeout=timeout)

@@ -10,7 +10,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import yaml
 from datahub.ingestion.run.pipeline import Pipeline
@@ -27,8 +27,8 @@ class SampleData:
     """The example mesh's sample data, written once per session for each --as-of and copied into each workspace."""
 
     def __init__(self) -> None:
-        self._root: Optional[Path] = None
-        self._written: Dict[str, Tuple[Path, float]] = {}
+        self._root: Path | None = None
+        self._written: dict[str, tuple[Path, float]] = {}
 
     def copy_to(self, out: Path, as_of: str = "now") -> None:
         shutil.copytree(self._written_as_of(as_of), out, dirs_exist_ok=True)
@@ -56,7 +56,7 @@ SAMPLE_DATA = SampleData()
 @dataclass
 class Run:
     pipeline: Pipeline
-    emitted: List[dict]  # the MCPs this run sent, as the file sink wrote them
+    emitted: list[dict]  # the MCPs this run sent, as the file sink wrote them
 
     @property
     def report(self):
@@ -69,7 +69,7 @@ class Run:
     def emitted_urns(self) -> set:
         return {m["entityUrn"] for m in self.emitted}
 
-    def aspects(self, urn: str, name: str) -> List[dict]:
+    def aspects(self, urn: str, name: str) -> list[dict]:
         return [m["aspect"]["json"] for m in self.emitted if m["entityUrn"] == urn and m["aspectName"] == name]
 
 
@@ -94,7 +94,7 @@ class Workspace:
     def decision_log(self) -> Path:
         return self.state / "decisions.jsonl"
 
-    def recipe(self, **overrides: Any) -> Dict[str, Any]:
+    def recipe(self, **overrides: Any) -> dict[str, Any]:
         self.runs += 1
         policy = {"mode": "enforce", "engine": "embedded", "rego_dir": str(REPO / "rego"),
                   "decision_log": str(self.decision_log)}
@@ -191,30 +191,30 @@ class Store:
     def __init__(self, file: Path, read_only: bool = False):
         self.db = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True) if read_only else sqlite3.connect(str(file))
 
-    def aspect(self, urn: str, name: str) -> Optional[dict]:
+    def aspect(self, urn: str, name: str) -> dict | None:
         row = self.db.execute(
             "SELECT metadata FROM metadata_aspect_v2 WHERE urn = ? AND aspect_name = ? AND version = 0", (urn, name)
         ).fetchone()
         return json.loads(row[0]) if row else None
 
-    def versions(self, urn: str, name: str) -> List[dict]:
+    def versions(self, urn: str, name: str) -> list[dict]:
         rows = self.db.execute(
             "SELECT metadata FROM metadata_aspect_v2 WHERE urn = ? AND aspect_name = ? ORDER BY version", (urn, name)
         ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    def urns(self, prefix: str = "urn:li:") -> List[str]:
+    def urns(self, prefix: str = "urn:li:") -> list[str]:
         rows = self.db.execute("SELECT DISTINCT urn FROM metadata_aspect_v2 WHERE urn LIKE ?", (prefix + "%",)).fetchall()
         return sorted(r[0] for r in rows)
 
-    def all_aspects(self) -> List[tuple]:
+    def all_aspects(self) -> list[tuple]:
         return self.db.execute("SELECT DISTINCT urn, aspect_name FROM metadata_aspect_v2").fetchall()
 
     def removed(self, urn: str) -> bool:
         status = self.aspect(urn, "status")
         return bool(status and status.get("removed"))
 
-    def run_events(self, assertion_urn: str) -> List[dict]:
+    def run_events(self, assertion_urn: str) -> list[dict]:
         """Every run result kept for an assertion, oldest first (Lite keeps the latest again as version 0)."""
         rows = self.db.execute(
             "SELECT metadata FROM metadata_aspect_v2 WHERE urn = ? AND aspect_name = 'assertionRunEvent' "

@@ -8,8 +8,8 @@ from datahub.metadata.schema_classes import ENTITY_TYPE_TO_ASPECT_NAMES, KEY_ASP
 from datahub.utilities.urns.urn import guess_entity_type
 
 from datahub_mesh.emit import urns
-from tests.e2e.harness import REPO
 from tests.catalog.typed import typed_properties
+from tests.e2e.harness import REPO
 
 ORDERS = "urn:li:dataset:(urn:li:dataPlatform:s3,data-products/sales/orders,PROD)"
 PROFILE = "urn:li:dataset:(urn:li:dataPlatform:s3,data-products/marketing/customer_profile,PROD)"

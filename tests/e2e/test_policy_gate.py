@@ -7,9 +7,9 @@ import pytest
 from datahub_mesh.emit import urns
 from datahub_mesh.policy.input import governance_data
 from datahub_mesh.spec.loader import load_mesh
+from tests.catalog.typed import typed_properties
 from tests.decision_logs import chain_breaks_in, read_events
 from tests.e2e.harness import REPO
-from tests.catalog.typed import typed_properties
 from tests.opa_stand_in import OpaStandIn
 
 AR_PRODUCT = urns.product_urn("accounts_receivable")

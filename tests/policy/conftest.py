@@ -1,8 +1,9 @@
 import copy
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Dict, Tuple
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ def merged(base: Any, patch: Any) -> Any:
     return copy.deepcopy(patch)
 
 
-def build_case(name: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+def build_case(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(policy input, case file) of fixtures/cases/<name>.json, built on fixtures/base_input.json."""
     case = json.loads((CASES / f"{name}.json").read_text())
     document = merged(json.loads((FIXTURES / "base_input.json").read_text()), case.get("patch", {}))
@@ -42,22 +43,22 @@ def rego_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def governance() -> Dict[str, Any]:
+def governance() -> dict[str, Any]:
     return json.loads((FIXTURES / "governance.json").read_text())
 
 
 @pytest.fixture(scope="session")
-def engine(governance: Dict[str, Any]) -> EmbeddedEngine:
+def engine(governance: dict[str, Any]) -> EmbeddedEngine:
     return EmbeddedEngine(REGO_DIR, governance)
 
 
 @pytest.fixture
-def case() -> Callable[[str], Tuple[Dict[str, Any], Dict[str, Any]]]:
+def case() -> Callable[[str], tuple[dict[str, Any], dict[str, Any]]]:
     return build_case
 
 
 @pytest.fixture
-def base_input() -> Dict[str, Any]:
+def base_input() -> dict[str, Any]:
     return build_case("allowed")[0]
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import ORDERS_SPEC, outcomes, only
+from .conftest import ORDERS_SPEC, only, outcomes
 
 # check id -> (statements that break it, measured value, failing rows)
 BREAKS = {

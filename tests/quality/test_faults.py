@@ -5,10 +5,10 @@ import time
 import duckdb
 from soda.scan import Scan
 
-from datahub_mesh.quality.models import QualityConfig
 from datahub_mesh.quality.datasource import DATA_SOURCE_NAME, SodaDuckDBConnection
+from datahub_mesh.quality.models import QualityConfig
 
-from .conftest import ORDERS_SPEC, OVERRIDES, outcomes, only
+from .conftest import ORDERS_SPEC, OVERRIDES, only, outcomes
 
 BROKEN_SQL = ORDERS_SPEC + """\
     - name: missing_table

@@ -4,11 +4,11 @@ import duckdb
 import pytest
 
 from datahub_mesh.checks import contract_checks
+from datahub_mesh.quality.datasource import location_name, rewrite_location
 from datahub_mesh.quality.models import QualityConfig
 from datahub_mesh.quality.runner import QualityRunner
-from datahub_mesh.quality.datasource import location_name, rewrite_location
 
-from .conftest import OVERRIDES, outcomes, only
+from .conftest import OVERRIDES, only, outcomes
 
 PRODUCT = """\
 product: {{name: {name}, version: 1.0.0, owner: {{team: t}}, domain: {domain}}}

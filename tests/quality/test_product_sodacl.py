@@ -1,6 +1,6 @@
 """A product's own SodaCL, beside its spec, runs too and reports like a contract check."""
 
-from .conftest import outcomes, only
+from .conftest import only, outcomes
 
 CHECKS_YML = """\
 checks for orders:

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 
 import duckdb
 import yaml
@@ -15,7 +15,7 @@ from tests.e2e.harness import LITE_OPTIONS
 REPO = Path(__file__).resolve().parents[2]
 
 
-def env(home: Path, code: Path = REPO) -> Dict[str, str]:
+def env(home: Path, code: Path = REPO) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     return {**os.environ, "HOME": str(home), "PYTHONPATH": str(code), "COLUMNS": "200"}
 
@@ -55,7 +55,7 @@ class SmallMesh:
         con.close()
         return path
 
-    def recipe(self, quality: Optional[Dict[str, Any]] = None) -> Path:
+    def recipe(self, quality: dict[str, Any] | None = None) -> Path:
         config = {
             "path": str(self.specs),
             "quality": {"enabled": True, "location_overrides": {"s3://lake/": str(self.root / "lake") + "/"},

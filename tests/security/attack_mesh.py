@@ -11,7 +11,6 @@ Outside the mesh lies a marker file (and a folder of data holding it) whose cont
 """
 
 from pathlib import Path
-from typing import Dict
 
 import duckdb
 
@@ -43,7 +42,7 @@ interfaces:
 """
 
 
-def contract(checks: Dict[str, str]) -> str:
+def contract(checks: dict[str, str]) -> str:
     lines = ["contracts:", "  quality_checks:"]
     for name, query in checks.items():
         lines += [f"    - name: {name}", f"      query: {_quoted(query)}", "      threshold: 0"]

@@ -2,7 +2,6 @@
 loader says about it."""
 
 from pathlib import Path
-from typing import Dict, List, Union
 
 from datahub_mesh.spec.errors import SpecProblem
 from datahub_mesh.spec.loader import LoadResult, load_mesh
@@ -81,7 +80,7 @@ class MeshDir:
     def __init__(self, root: Path):
         self.root = root
 
-    def write(self, files: Dict[str, Union[str, bytes]], domains: Union[str, None] = DOMAINS) -> "MeshDir":
+    def write(self, files: dict[str, str | bytes], domains: str | None = DOMAINS) -> "MeshDir":
         if domains is not None:
             (self.root / "domains.yaml").write_text(domains, encoding="utf-8")
         for relative, content in files.items():
@@ -105,6 +104,6 @@ def only_problem(result: LoadResult) -> SpecProblem:
     return result.problems[0]
 
 
-def where(problems: List[SpecProblem]) -> List[tuple]:
+def where(problems: list[SpecProblem]) -> list[tuple]:
     """(file name, line, field) of each problem, for compact assertions."""
     return [(p.file.name, p.line, p.field) for p in problems]

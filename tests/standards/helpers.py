@@ -2,7 +2,6 @@
 
 import shutil
 from pathlib import Path
-from typing import Dict, Optional
 
 from datahub_mesh.spec.loader import LoadResult, load_mesh
 
@@ -17,7 +16,7 @@ organization:
 """
 
 
-def mesh_of(root: Path, files: Dict[str, str], copies=(), domains: str = DOMAINS) -> Path:
+def mesh_of(root: Path, files: dict[str, str], copies=(), domains: str = DOMAINS) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "domains.yaml").write_text(domains)
     for name, text in files.items():
@@ -28,7 +27,7 @@ def mesh_of(root: Path, files: Dict[str, str], copies=(), domains: str = DOMAINS
     return root
 
 
-def load(root: Path, default_domain: Optional[str] = "logistics") -> LoadResult:
+def load(root: Path, default_domain: str | None = "logistics") -> LoadResult:
     return load_mesh(root, default_domain=default_domain)
 
 

@@ -4,7 +4,6 @@ DataHub's own `odcs` source beside ours on the same contracts."""
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 import yaml
@@ -57,7 +56,7 @@ def test_the_contracts_schema_lands_with_types_keys_and_attributes(example):
     assert dataset["customProperties"]["partitioned_by"] == "shipped_at"
 
 
-def _results(store, product: str) -> Dict[str, str]:
+def _results(store, product: str) -> dict[str, str]:
     results = {}
     for urn in store.urns("urn:li:assertion:"):
         info = store.aspect(urn, "assertionInfo")
@@ -96,10 +95,10 @@ def test_a_failing_rule_fails_and_the_policy_denies_publication(tmp_path):
 # --- DataHub's own odcs source and ours on the same files ---------------------------------------
 
 
-def _groups(files: List[Path]) -> List[List[Path]]:
+def _groups(files: list[Path]) -> list[list[Path]]:
     """Files that can share one mesh: contract ids and product names must not repeat."""
-    groups: List[List[Path]] = []
-    keys: List[set] = []
+    groups: list[list[Path]] = []
+    keys: list[set] = []
     for file in files:
         data = yaml.safe_load(file.read_text())
         own = {("id", data.get("id")), ("name", data.get("name") or data.get("dataProduct") or data.get("id"))}
@@ -114,7 +113,7 @@ def _groups(files: List[Path]) -> List[List[Path]]:
     return groups
 
 
-def _theirs(files: List[Path], out: Path) -> List[dict]:
+def _theirs(files: list[Path], out: Path) -> list[dict]:
     pipeline = Pipeline.create({
         "pipeline_name": "datahub-odcs", "run_id": "theirs",
         "source": {"type": "odcs", "config": {"path": [str(f) for f in files]}},
@@ -125,8 +124,8 @@ def _theirs(files: List[Path], out: Path) -> List[dict]:
     return json.loads(out.read_text())
 
 
-def _by_dataset(mcps: List[dict], key) -> Dict[tuple, Dict[str, list]]:
-    out: Dict[tuple, Dict[str, list]] = defaultdict(lambda: defaultdict(list))
+def _by_dataset(mcps: list[dict], key) -> dict[tuple, dict[str, list]]:
+    out: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     names = {m["entityUrn"]: key(m) for m in mcps if m["aspectName"] == "schemaMetadata" or m["aspectName"] == "datasetProperties"}
     for mcp in mcps:
         if mcp["aspectName"] == "schemaMetadata":

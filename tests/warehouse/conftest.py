@@ -9,7 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import psycopg2
 import pytest
@@ -27,7 +27,7 @@ class Warehouse:
     server: Server
     data_dir: Path  # the same data as Parquet, for DuckDB
 
-    def data_source(self, password: str = READER_PASSWORD, **settings: Any) -> Dict[str, Any]:
+    def data_source(self, password: str = READER_PASSWORD, **settings: Any) -> dict[str, Any]:
         return {"type": "postgres", "host": self.server.host, "port": self.server.port, "database": DATABASE,
                 "username": READER, "password": password, "schema": "public", **settings}
 

@@ -10,10 +10,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional
+
 
 def _pg_bin() -> Path:
     """PG_BIN, else the newest Debian install (/usr/lib/postgresql/<major>/bin)."""
@@ -34,7 +35,7 @@ class Server:
     superuser: str
     password: str
 
-    def dsn(self, database: str = "postgres", user: Optional[str] = None, password: Optional[str] = None) -> str:
+    def dsn(self, database: str = "postgres", user: str | None = None, password: str | None = None) -> str:
         user = user or self.superuser
         password = self.password if password is None else password
         return f"host={self.host} port={self.port} dbname={database} user={user} password={password}"
@@ -46,7 +47,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _as_server_user(command: List[str]) -> List[str]:
+def _as_server_user(command: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return command
     return ["runuser", "-u", "postgres", "--", *command]

@@ -6,14 +6,20 @@ and are otherwise written to the case's system-out.
 """
 
 import xml.etree.ElementTree as ET
-from typing import Dict, List
 
 from datahub_mesh.check.report import (
-    DENY, NOT_EVALUATED, POLICY_ERROR, REMOVAL, SPEC, WARN, CheckReport, Finding,
+    DENY,
+    NOT_EVALUATED,
+    POLICY_ERROR,
+    REMOVAL,
+    SPEC,
+    WARN,
+    CheckReport,
+    Finding,
 )
 
 
-def _text(findings: List[Finding]) -> str:
+def _text(findings: list[Finding]) -> str:
     return "\n".join(f"{f.where()}: {f.message}" for f in findings)
 
 
@@ -26,13 +32,13 @@ def _case(suite: ET.Element, classname: str, name: str, file: str = "", line=Non
     return case
 
 
-def _mark(case: ET.Element, tag: str, kind: str, findings: List[Finding]) -> None:
+def _mark(case: ET.Element, tag: str, kind: str, findings: list[Finding]) -> None:
     ET.SubElement(case, tag, message=findings[0].message, type=kind).text = _text(findings)
 
 
 def render(report: CheckReport) -> str:
     root = ET.Element("testsuites", name="datahub-mesh check")
-    by_file: Dict[str, List[Finding]] = {}
+    by_file: dict[str, list[Finding]] = {}
     for f in report.findings:
         if f.category == SPEC:
             by_file.setdefault(f.file or "(mesh)", []).append(f)

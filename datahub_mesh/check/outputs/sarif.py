@@ -8,7 +8,7 @@ repository root (%SRCROOT%). An area that needs quality results is a result of k
 
 import hashlib
 import json
-from typing import Any, Dict, List
+from typing import Any
 
 from datahub_mesh import __version__
 from datahub_mesh.check.report import DENY, NOT_EVALUATED, WARN, CheckReport, Finding
@@ -22,7 +22,7 @@ RULE_TEXT = {
 }
 
 
-def _rule(rule_id: str) -> Dict[str, Any]:
+def _rule(rule_id: str) -> dict[str, Any]:
     text = RULE_TEXT.get(rule_id) or f"Governance policy {rule_id.split('/', 1)[-1]} (rego/, package mesh.*)."
     return {
         "id": rule_id,
@@ -31,8 +31,8 @@ def _rule(rule_id: str) -> Dict[str, Any]:
     }
 
 
-def _result(f: Finding, rule_index: int) -> Dict[str, Any]:
-    result: Dict[str, Any] = {
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": rule_index,
         "message": {"text": f"{f.product}: {f.message}" if f.product else f.message},
@@ -45,7 +45,7 @@ def _result(f: Finding, rule_index: int) -> Dict[str, Any]:
     else:
         result["kind"], result["level"] = "fail", LEVEL[f.severity]
     if f.file:
-        location: Dict[str, Any] = {"artifactLocation": {"uri": f.file, "uriBaseId": "%SRCROOT%"}}
+        location: dict[str, Any] = {"artifactLocation": {"uri": f.file, "uriBaseId": "%SRCROOT%"}}
         if f.line:
             location["region"] = {"startLine": f.line}
         result["locations"] = [{"physicalLocation": location}]
@@ -55,7 +55,7 @@ def _result(f: Finding, rule_index: int) -> Dict[str, Any]:
 
 
 def render(report: CheckReport) -> str:
-    rule_ids: List[str] = sorted({f.rule for f in report.findings})
+    rule_ids: list[str] = sorted({f.rule for f in report.findings})
     index = {rule: i for i, rule in enumerate(rule_ids)}
     log = {
         "$schema": SCHEMA,
