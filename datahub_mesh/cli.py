@@ -108,14 +108,10 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
-def _catalog(args: argparse.Namespace):
-    from datahub_mesh.discovery import open_catalog
-
-    return open_catalog(args.db)
-
-
 def _domains(args: argparse.Namespace) -> int:
-    catalog = _catalog(args)
+    from datahub_mesh.discovery import read_domains
+
+    catalog = read_domains(args.db)
     if not catalog.domains:
         print(f"no domains in {args.db}")
     for urn, props in sorted(catalog.domains.items(), key=lambda kv: kv[1].get("name", "")):
@@ -127,8 +123,9 @@ def _domains(args: argparse.Namespace) -> int:
 
 def _products(args: argparse.Namespace) -> int:
     from datahub_mesh.decisions import product_rows
+    from datahub_mesh.discovery import read_products
 
-    catalog = _catalog(args)
+    catalog = read_products(args.db)
     rows = product_rows(catalog, _last_run(args), name=args.name, domain=args.domain, tag=args.tag)
     if not rows:
         wanted = ", ".join(f"--{k} {v}" for k, v in (("domain", args.domain), ("tag", args.tag), ("name", args.name)) if v)
@@ -149,8 +146,9 @@ def _last_run(args: argparse.Namespace):
 
 def _show(args: argparse.Namespace) -> int:
     from datahub_mesh.decisions import decision_lines
+    from datahub_mesh.discovery import read_product
 
-    catalog = _catalog(args)
+    catalog = read_product(args.db, args.product)
     last_run = _last_run(args)
     matches = [p for p in catalog.find(include_removed=True) if p.name == args.product]
     decided = last_run.decided(args.product) if last_run else None

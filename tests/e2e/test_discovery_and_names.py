@@ -6,7 +6,7 @@ import sys
 
 from datahub.utilities.urns.urn import Urn
 
-from datahub_mesh.discovery import open_catalog
+from datahub_mesh.discovery import read_product
 from tests.e2e.harness import Workspace
 
 HOSTILE = "Sales, Orders (EU)/v2 – ü"
@@ -67,7 +67,7 @@ schema:
     assert not run.failed, run.report.failures
     for urn in run.emitted_urns():
         assert str(Urn.from_string(urn)) == urn
-    catalog = open_catalog(ws.lite_file)
+    catalog = read_product(ws.lite_file, HOSTILE)
     [product] = catalog.find(name="Orders (EU)")
     assert product.name == HOSTILE
     assert catalog.domain_name(product.domain) == "Ventes (EU), Nord/Süd"
