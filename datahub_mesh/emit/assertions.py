@@ -270,7 +270,8 @@ def profile_mcp(dataset: str, now_ms: int, row_count: int | None, null_counts: d
 
 
 def policy_assertion_mcps(product: m.DataProduct, policy: str, port: str, dataset: str, engine: str) -> list[MCP]:
-    info = _custom(dataset, POLICY_TYPE, f"data.mesh.{policy}: no deny rule and no warn rule may fire")
+    package = f"data.mesh.{policy}" if policy.startswith("custom.") else f"data.mesh.areas.{policy}"
+    info = _custom(dataset, POLICY_TYPE, f"{package}: no deny rule and no warn rule may fire")
     info.description = (f"Governance policy '{policy}' for data product {product.name}: passes when the policy neither "
                         "denies nor warns; a warning is a low-severity failure, a denial a high-severity one")
     info.source = dh.AssertionSourceClass(type=dh.AssertionSourceTypeClass.EXTERNAL)
