@@ -41,6 +41,7 @@ demo: setup
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	@awk 'length > 120 { print FILENAME ":" FNR ": over 120 columns (Regal line-length)"; bad = 1 } END { exit bad }' $$(find rego -name '*.rego')
 
 test: setup-test lint
 	$(PY) -m pytest -q tests

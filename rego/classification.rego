@@ -32,7 +32,10 @@ deny contains msg if {
 deny contains msg if {
 	names_pii(classification)
 	msg := sprintf(
-		"classification %s is not a classification level: mark PII on the fields instead (pii: true with a pii_category) and classify the product as one of %s",
+		concat("", [
+			"classification %s is not a classification level: ",
+			"mark PII on the fields instead (pii: true with a pii_category) and classify the product as one of %s",
+		]),
 		[lib.show(classification), levels_text],
 	)
 }

@@ -15,7 +15,8 @@ test_every_level_is_accepted if {
 }
 
 test_unknown_level_is_denied_with_the_valid_values if {
-	classification.deny == {`classification "secret" is not valid: use one of public, internal, confidential, restricted`} with input as fixtures.with_product({"classification": "secret"})
+	want := `classification "secret" is not valid: use one of public, internal, confidential, restricted`
+	classification.deny == {want} with input as fixtures.with_product({"classification": "secret"})
 }
 
 test_level_is_case_sensitive if {
@@ -24,21 +25,33 @@ test_level_is_case_sensitive if {
 
 test_pii_as_a_level_points_to_the_fields if {
 	msgs := classification.deny with input as fixtures.with_product({"classification": "PII"})
-	msgs == {`classification "PII" is not a classification level: mark PII on the fields instead (pii: true with a pii_category) and classify the product as one of public, internal, confidential, restricted`}
+	msgs == {concat("", [
+		`classification "PII" is not a classification level: `,
+		"mark PII on the fields instead (pii: true with a pii_category) ",
+		"and classify the product as one of public, internal, confidential, restricted",
+	])}
 }
 
 test_missing_classification_is_denied if {
 	msgs := classification.deny with input as fixtures.with_product({"classification": null})
-	msgs == {`classification is missing and domain "sales" has no default_access: set classification to one of public, internal, confidential, restricted`}
+	msgs == {concat("", [
+		`classification is missing and domain "sales" has no default_access: `,
+		"set classification to one of public, internal, confidential, restricted",
+	])}
 }
 
 test_non_string_classification_is_denied if {
-	classification.deny == {`classification 3 is not valid: use one of public, internal, confidential, restricted`} with input as fixtures.with_product({"classification": 3})
+	want := "classification 3 is not valid: use one of public, internal, confidential, restricted"
+	classification.deny == {want} with input as fixtures.with_product({"classification": 3})
 }
 
 test_domain_default_is_a_warning if {
 	patch := {"classification": "internal", "classification_source": "domain_default"}
-	classification.warn == {`classification "internal" comes from the default_access of domain "sales": set classification explicitly in the product spec`} with input as fixtures.with_product(patch)
+	want := concat("", [
+		`classification "internal" comes from the default_access of domain "sales": `,
+		"set classification explicitly in the product spec",
+	])
+	classification.warn == {want} with input as fixtures.with_product(patch)
 	count(classification.deny) == 0 with input as fixtures.with_product(patch)
 }
 

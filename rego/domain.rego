@@ -47,7 +47,10 @@ deny contains msg if {
 	is_number(maximum)
 	not is_number(freshness)
 	msg := sprintf(
-		"sla.freshness_hours is not set but domain %s requires data at most %s hours old: set sla.freshness_hours to %s or less",
+		concat("", [
+			"sla.freshness_hours is not set but domain %s requires data at most %s hours old: ",
+			"set sla.freshness_hours to %s or less",
+		]),
 		[domain_text, lib.num(maximum), lib.num(maximum)],
 	)
 }

@@ -136,7 +136,10 @@ status := lower(lib.get(lib.product, "status")) if is_string(lib.get(lib.product
 deny contains msg if {
 	status == "retired"
 	msg := sprintf(
-		"contract status is retired: a retired contract is not published again; delete %s from the mesh, or set status: active if consumers still use it",
+		concat("", [
+			"contract status is retired: a retired contract is not published again; ",
+			"delete %s from the mesh, or set status: active if consumers still use it",
+		]),
 		[lib.show(lib.get(lib.product, "name"))],
 	)
 }

@@ -8,7 +8,9 @@ change(kind, changes, previous, product_patch) := object.union(
 	{"evolution": {"kind": kind, "changes": changes}, "previous_version": previous},
 )
 
-entry(version, breaking) := {"version": version, "date": "2024-03-01", "breaking": breaking, "changes": ["see evolution"]}
+entry(version, breaking) := {
+	"version": version, "date": "2024-03-01", "breaking": breaking, "changes": ["see evolution"],
+}
 
 test_compatible_minor_release_passes if {
 	count(evolution.deny) == 0 with input as fixtures.valid_input
@@ -22,11 +24,18 @@ test_first_release_needs_only_a_changelog_entry if {
 
 test_breaking_change_without_major_bump_is_denied if {
 	inp := change("breaking", ["removed field customer_segment", "renamed order_total to total"], "2.0.0", {})
-	evolution.deny == {"breaking change (removed field customer_segment; renamed order_total to total) needs a new major version: version is 2.1.0 and the previous version is 2.0.0; use 3.0.0"} with input as inp
+	want := concat("", [
+		"breaking change (removed field customer_segment; renamed order_total to total) needs a new major version: ",
+		"version is 2.1.0 and the previous version is 2.0.0; use 3.0.0",
+	])
+	evolution.deny == {want} with input as inp
 }
 
 test_breaking_change_with_major_bump_passes if {
-	inp := change("breaking", ["removed field customer_segment"], "2.1.0", {"version": "3.0.0", "changelog": [entry("3.0.0", true)]})
+	inp := change(
+		"breaking", ["removed field customer_segment"], "2.1.0",
+		{"version": "3.0.0", "changelog": [entry("3.0.0", true)]},
+	)
 	count(evolution.deny) == 0 with input as inp
 	count(evolution.warn) == 0 with input as inp
 }
@@ -38,12 +47,14 @@ test_versions_compare_as_numbers if {
 
 test_lower_version_is_denied if {
 	inp := change("patch", ["fixed a description"], "2.10.0", {"version": "2.9.1", "changelog": [entry("2.9.1", false)]})
-	evolution.deny == {"version 2.9.1 is lower than the previously published 2.10.0: versions only go up"} with input as inp
+	want := "version 2.9.1 is lower than the previously published 2.10.0: versions only go up"
+	evolution.deny == {want} with input as inp
 }
 
 test_change_without_version_bump_is_denied if {
 	inp := change("compatible", ["added optional field channel"], "2.1.0", {})
-	evolution.deny == {"the product changed (added optional field channel) but version is still 2.1.0: use 2.2.0"} with input as inp
+	want := "the product changed (added optional field channel) but version is still 2.1.0: use 2.2.0"
+	evolution.deny == {want} with input as inp
 }
 
 test_patch_without_version_bump_suggests_a_patch_version if {
@@ -57,32 +68,40 @@ test_unchanged_product_keeps_its_version if {
 
 test_new_version_needs_a_changelog_entry if {
 	inp := change("compatible", ["added optional field channel"], "2.1.0", {"version": "2.2.0"})
-	evolution.deny == {"version 2.2.0 has no changelog entry: add a changelog entry for 2.2.0 that lists its changes"} with input as inp
+	want := "version 2.2.0 has no changelog entry: add a changelog entry for 2.2.0 that lists its changes"
+	evolution.deny == {want} with input as inp
 }
 
 test_breaking_entry_should_say_so if {
 	inp := change("breaking", ["removed field x"], "2.1.0", {"version": "3.0.0", "changelog": [entry("3.0.0", false)]})
-	evolution.warn == {"the changelog entry for 3.0.0 is not marked breaking: true although the change is breaking (removed field x)"} with input as inp
+	want := "the changelog entry for 3.0.0 is not marked breaking: true although the change is breaking (removed field x)"
+	evolution.warn == {want} with input as inp
 }
 
 test_version_must_be_semver if {
 	inp := change("compatible", [], "2.0.0", {"version": "v2.1", "changelog": [entry("v2.1", false)]})
-	evolution.deny == {`version "v2.1" is not a semantic version: use MAJOR.MINOR.PATCH, for example 1.0.0`} with input as inp
+	want := `version "v2.1" is not a semantic version: use MAJOR.MINOR.PATCH, for example 1.0.0`
+	evolution.deny == {want} with input as inp
 }
 
 test_pre_release_versions_are_semver if {
-	inp := change("breaking", ["removed field x"], "2.1.0", {"version": "3.0.0-rc.1", "changelog": [entry("3.0.0-rc.1", true)]})
+	inp := change(
+		"breaking", ["removed field x"], "2.1.0",
+		{"version": "3.0.0-rc.1", "changelog": [entry("3.0.0-rc.1", true)]},
+	)
 	count(evolution.deny) == 0 with input as inp
 }
 
 test_unknown_kind_is_denied if {
 	inp := change("major", [], "2.0.0", {})
-	evolution.deny == {`evolution.kind "major" is not known: describe the change as one of breaking, compatible, patch, none`} with input as inp
+	want := `evolution.kind "major" is not known: describe the change as one of breaking, compatible, patch, none`
+	evolution.deny == {want} with input as inp
 }
 
 test_missing_evolution_is_denied if {
 	inp := object.remove(fixtures.valid_input, ["evolution"])
-	evolution.deny == {"evolution.kind null is not known: describe the change as one of breaking, compatible, patch, none"} with input as inp
+	want := "evolution.kind null is not known: describe the change as one of breaking, compatible, patch, none"
+	evolution.deny == {want} with input as inp
 }
 
 test_active_or_absent_status_passes if {
@@ -94,10 +113,19 @@ test_active_or_absent_status_passes if {
 
 test_retired_contract_is_denied if {
 	inp := fixtures.with_product({"status": "retired"})
-	evolution.deny == {"contract status is retired: a retired contract is not published again; delete \"sales_orders_analytical\" from the mesh, or set status: active if consumers still use it"} with input as inp
+	want := concat("", [
+		"contract status is retired: a retired contract is not published again; ",
+		`delete "sales_orders_analytical" from the mesh, or set status: active if consumers still use it`,
+	])
+	evolution.deny == {want} with input as inp
 }
 
 test_deprecated_and_draft_contracts_warn if {
-	evolution.warn == {"contract status is deprecated: tell its consumers what replaces it, and set status: retired when none is left"} with input as fixtures.with_product({"status": "Deprecated"})
-	evolution.warn == {"contract status is draft: set status: active once the contract is agreed with its consumers"} with input as fixtures.with_product({"status": "draft"})
+	deprecated := concat("", [
+		"contract status is deprecated: ",
+		"tell its consumers what replaces it, and set status: retired when none is left",
+	])
+	evolution.warn == {deprecated} with input as fixtures.with_product({"status": "Deprecated"})
+	draft := "contract status is draft: set status: active once the contract is agreed with its consumers"
+	evolution.warn == {draft} with input as fixtures.with_product({"status": "draft"})
 }

@@ -6,25 +6,39 @@ import data.mesh.main
 all_areas := ["classification", "domain", "evolution", "ownership", "pii", "quality", "retention", "schema"]
 
 test_valid_product_is_allowed if {
-	main.decision == {"allow": true, "deny": [], "warn": [], "policies": all_areas} with input as fixtures.valid_input with data.governance as fixtures.governance
+	d := main.decision with input as fixtures.valid_input with data.governance as fixtures.governance
+	d == {"allow": true, "deny": [], "warn": [], "policies": all_areas}
 }
 
 test_warnings_alone_still_allow if {
 	inp := fixtures.with_product({"classification_source": "domain_default"})
 	d := main.decision with input as inp with data.governance as fixtures.governance
 	d.allow == true
-	d.warn == [{"policy": "classification", "message": `classification "internal" comes from the default_access of domain "sales": set classification explicitly in the product spec`}]
+	d.warn == [{
+		"policy": "classification",
+		"message": concat("", [
+			`classification "internal" comes from the default_access of domain "sales": `,
+			"set classification explicitly in the product spec",
+		]),
+	}]
 }
 
 test_any_deny_blocks if {
 	inp := fixtures.with_product({"owner": {"contact": null}})
 	d := main.decision with input as inp with data.governance as fixtures.governance
 	d.allow == false
-	d.deny == [{"policy": "ownership", "message": `owner.contact is missing for team "sales-analytics": set owner.contact to the team's email address`}]
+	d.deny == [{
+		"policy": "ownership",
+		"message": `owner.contact is missing for team "sales-analytics": set owner.contact to the team's email address`,
+	}]
 }
 
 test_violations_are_sorted_by_policy_then_message if {
-	inp := fixtures.with_product({"owner": null, "retention": {"days": 5000, "data_type": "logs"}, "classification": "secret"})
+	inp := fixtures.with_product({
+		"owner": null,
+		"retention": {"days": 5000, "data_type": "logs"},
+		"classification": "secret",
+	})
 	d := main.decision with input as inp with data.governance as fixtures.governance
 	[v.policy | some v in d.deny] == ["classification", "ownership", "retention"]
 }
@@ -49,7 +63,9 @@ test_domain_custom_policy_is_collected if {
 
 test_other_domains_custom_policies_do_not_apply if {
 	custom := {"deny": {"no finance products on Fridays"}}
-	d := main.decision with input as fixtures.valid_input with data.governance as fixtures.governance with data.mesh.custom.finance as custom
+	inp := fixtures.valid_input
+	gov := fixtures.governance
+	d := main.decision with input as inp with data.governance as gov with data.mesh.custom.finance as custom
 	d.allow == true
 	d.policies == all_areas
 }

@@ -9,12 +9,17 @@ test_team_with_email_passes if {
 
 test_missing_contact_is_denied if {
 	inp := fixtures.with_product({"owner": {"contact": null}})
-	ownership.deny == {`owner.contact is missing for team "sales-analytics": set owner.contact to the team's email address`} with input as inp
+	want := `owner.contact is missing for team "sales-analytics": set owner.contact to the team's email address`
+	ownership.deny == {want} with input as inp
 }
 
 test_contact_must_be_an_email if {
 	inp := fixtures.with_product({"owner": {"contact": "#sales-analytics"}})
-	ownership.deny == {`owner.contact "#sales-analytics" is not an email address: set it to the team's email, for example team@company.com`} with input as inp
+	want := concat("", [
+		`owner.contact "#sales-analytics" is not an email address: `,
+		"set it to the team's email, for example team@company.com",
+	])
+	ownership.deny == {want} with input as inp
 }
 
 test_missing_team_is_denied if {
@@ -23,5 +28,6 @@ test_missing_team_is_denied if {
 }
 
 test_missing_owner_is_denied_once if {
-	ownership.deny == {"owner is missing: set owner.team and owner.contact (the team's email address)"} with input as fixtures.with_product({"owner": null})
+	inp := fixtures.with_product({"owner": null})
+	ownership.deny == {"owner is missing: set owner.team and owner.contact (the team's email address)"} with input as inp
 }

@@ -20,7 +20,10 @@ deny contains msg if {
 	some entry in pii_fields
 	lib.is_blank(lib.get(entry.field, "pii_category"))
 	msg := sprintf(
-		"field %s is marked pii: true but has no pii_category: set pii_category (for example email, phone, name, address, government_id)",
+		concat("", [
+			"field %s is marked pii: true but has no pii_category: ",
+			"set pii_category (for example email, phone, name, address, government_id)",
+		]),
 		[lib.show(lib.field_ref(entry))],
 	)
 }

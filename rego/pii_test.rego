@@ -15,7 +15,8 @@ test_no_pii_fields_no_requirements if {
 }
 
 test_protected_pii_passes if {
-	count(pii.deny) == 0 with input as object.union(fixtures.with_fields([fixtures.order_id, email]), {"product": protected})
+	inp := object.union(fixtures.with_fields([fixtures.order_id, email]), {"product": protected})
+	count(pii.deny) == 0 with input as inp
 }
 
 test_restricted_is_enough_too if {
@@ -25,13 +26,18 @@ test_restricted_is_enough_too if {
 
 test_pii_field_needs_a_category if {
 	no_category := fixtures.field({"name": "customer_email", "pii": true, "pii_category": null})
-	msgs := pii.deny with input as object.union(fixtures.with_fields([fixtures.order_id, no_category]), {"product": protected})
-	msgs == {`field "orders.customer_email" is marked pii: true but has no pii_category: set pii_category (for example email, phone, name, address, government_id)`}
+	inp := object.union(fixtures.with_fields([fixtures.order_id, no_category]), {"product": protected})
+	msgs := pii.deny with input as inp
+	msgs == {concat("", [
+		`field "orders.customer_email" is marked pii: true but has no pii_category: `,
+		"set pii_category (for example email, phone, name, address, government_id)",
+	])}
 }
 
 test_blank_category_counts_as_missing if {
 	blank := fixtures.field({"name": "customer_email", "pii": true, "pii_category": "  "})
-	count(pii.deny) == 1 with input as object.union(fixtures.with_fields([fixtures.order_id, blank]), {"product": protected})
+	inp := object.union(fixtures.with_fields([fixtures.order_id, blank]), {"product": protected})
+	count(pii.deny) == 1 with input as inp
 }
 
 test_unprotected_pii_is_denied_for_each_missing_control if {
@@ -44,12 +50,23 @@ test_unprotected_pii_is_denied_for_each_missing_control if {
 }
 
 test_missing_security_block_is_denied if {
-	inp := object.union(fixtures.with_fields([fixtures.order_id, email]), {"product": {"classification": "confidential", "security": null}})
+	inp := object.union(
+		fixtures.with_fields([fixtures.order_id, email]),
+		{"product": {"classification": "confidential", "security": null}},
+	)
 	count(pii.deny) == 2 with input as inp
 }
 
 test_pii_fields_are_listed_sorted if {
 	phone := fixtures.field({"name": "customer_phone", "pii": true, "pii_category": "phone"})
-	msgs := pii.deny with input as object.union(fixtures.with_fields([phone, fixtures.order_id, email]), {"product": {"classification": "confidential"}})
-	"product holds PII (orders.customer_email, orders.customer_phone) but security.encryption is not true: enable encryption" in msgs
+	inp := object.union(
+		fixtures.with_fields([phone, fixtures.order_id, email]),
+		{"product": {"classification": "confidential"}},
+	)
+	msgs := pii.deny with input as inp
+	want := concat("", [
+		"product holds PII (orders.customer_email, orders.customer_phone) ",
+		"but security.encryption is not true: enable encryption",
+	])
+	want in msgs
 }

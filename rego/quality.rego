@@ -34,11 +34,17 @@ deny contains msg if {
 measured_text(check) := sprintf(": %s (fix the data or the check before publishing)", [check.message]) if {
 	is_string(check.message)
 	check.message != ""
-} else := sprintf(" (measured value: %s): fix the data or the check before publishing", [lib.show(lib.get(check, "value"))])
+} else := sprintf(
+	" (measured value: %s): fix the data or the check before publishing",
+	[lib.show(lib.get(check, "value"))],
+)
 
 warn contains msg if {
 	count(checks) == 0
-	msg := "no quality checks ran for this product: add checks (for example not_null on the primary key) so consumers can trust the data"
+	msg := concat("", [
+		"no quality checks ran for this product: ",
+		"add checks (for example not_null on the primary key) so consumers can trust the data",
+	])
 }
 
 graded_failures := [check |

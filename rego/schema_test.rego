@@ -10,13 +10,16 @@ test_complete_schema_passes if {
 
 test_output_without_primary_key_is_a_warning if {
 	no_key := fixtures.field({"name": "order_id", "primary_key": false})
-	schema.warn == {`output "orders" has no primary key: mark at least one field primary_key: true`} with input as fixtures.with_fields([no_key, fixtures.order_total])
-	count(schema.deny) == 0 with input as fixtures.with_fields([no_key, fixtures.order_total])
+	inp := fixtures.with_fields([no_key, fixtures.order_total])
+	schema.warn == {`output "orders" has no primary key: mark at least one field primary_key: true`} with input as inp
+	count(schema.deny) == 0 with input as inp
 }
 
 test_field_without_type_is_denied if {
 	untyped := fixtures.field({"type": null})
-	schema.deny == {`field "orders.order_total" has no type: set type (for example string, integer, decimal, timestamp)`} with input as fixtures.with_fields([fixtures.order_id, untyped])
+	inp := fixtures.with_fields([fixtures.order_id, untyped])
+	want := `field "orders.order_total" has no type: set type (for example string, integer, decimal, timestamp)`
+	schema.deny == {want} with input as inp
 }
 
 test_empty_type_is_denied if {
@@ -36,7 +39,8 @@ test_field_without_description_is_a_warning_per_field if {
 }
 
 test_product_without_outputs_is_denied if {
-	schema.deny == {"product declares no outputs: add at least one output with its fields"} with input as fixtures.with_product({"outputs": []})
+	inp := fixtures.with_product({"outputs": []})
+	schema.deny == {"product declares no outputs: add at least one output with its fields"} with input as inp
 }
 
 test_output_without_fields_is_denied if {

@@ -13,12 +13,21 @@ test_decimal_amount_with_currency_passes if {
 
 test_float_amount_is_denied if {
 	amount := fixtures.field({"name": "invoice_amount", "type": "DOUBLE"})
-	finance.deny == {`field "orders.invoice_amount" holds a monetary amount but has type "DOUBLE": use decimal so amounts are not rounded`} with input as fixtures.with_fields([fixtures.order_id, amount, currency])
+	inp := fixtures.with_fields([fixtures.order_id, amount, currency])
+	want := concat("", [
+		`field "orders.invoice_amount" holds a monetary amount but has type "DOUBLE": `,
+		"use decimal so amounts are not rounded",
+	])
+	finance.deny == {want} with input as inp
 }
 
 test_amount_without_currency_warns if {
 	inp := fixtures.with_fields([fixtures.order_id, fixtures.field({"name": "unit_price"})])
-	finance.warn == {`field "orders.unit_price" holds a monetary amount but output "orders" has no currency field: add currency_code so amounts can be read`} with input as inp
+	want := concat("", [
+		`field "orders.unit_price" holds a monetary amount but output "orders" has no currency field: `,
+		"add currency_code so amounts can be read",
+	])
+	finance.warn == {want} with input as inp
 }
 
 test_non_monetary_float_is_fine if {

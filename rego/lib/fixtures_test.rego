@@ -51,8 +51,14 @@ product := {
 }
 
 checks := [
-	{"name": "order_id_not_null", "kind": "not_null", "column": "order_id", "severity": "critical", "outcome": "pass", "value": 0},
-	{"name": "order_id_unique", "kind": "unique", "column": "order_id", "severity": "critical", "outcome": "pass", "value": 0},
+	{
+		"name": "order_id_not_null", "kind": "not_null", "column": "order_id",
+		"severity": "critical", "outcome": "pass", "value": 0,
+	},
+	{
+		"name": "order_id_unique", "kind": "unique", "column": "order_id",
+		"severity": "critical", "outcome": "pass", "value": 0,
+	},
 ]
 
 valid_input := {
