@@ -157,7 +157,8 @@ def run_worker(script: str, args: list[str], state: Path, what: str) -> dict:
         wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{what} worker failed; see {state / 'run.log'}")
-    result = json.loads(output)
+    # The source prints a progress line per product on stdout; the worker's result is the last line.
+    result = json.loads(output.strip().splitlines()[-1])
     result.update(wall_seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024)
     return result
 
