@@ -6,6 +6,7 @@ dataset then carries the values. Long texts (change lists, policy messages) stay
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.metadata import schema_classes as dh
@@ -90,9 +91,14 @@ def number(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 
+@cache
+def _our_prefix() -> str:
+    return urns.structured_property_urn("")
+
+
 def read_values(aspect: dict | None) -> dict[str, str]:
     """Our properties from a stored structuredProperties aspect (JSON), by short name; several values joined."""
-    prefix = urns.structured_property_urn("")
+    prefix = _our_prefix()
     out: dict[str, str] = {}
     for assignment in (aspect or {}).get("properties", []):
         if assignment.get("propertyUrn", "").startswith(prefix):
