@@ -7,7 +7,6 @@ listed too, since it is not in the catalog at all.
 
 
 from datahub_mesh.discovery import Catalog, ProductEntry
-from datahub_mesh.emit.urns import domain_urn
 from datahub_mesh.run_summary import ProductOutcome, RunSummary
 
 
@@ -49,7 +48,14 @@ def product_rows(catalog: Catalog, last_run: RunSummary | None, name: str | None
             continue
         if name and name.lower() not in outcome.name.lower():
             continue
-        if domain and domain != outcome.domain and not catalog._in_domain(domain_urn(outcome.domain), domain):
+        if domain and domain != outcome.domain and not _in_domain(catalog, outcome.domain, domain):
             continue
         rows.append([outcome.name, outcome.version, outcome.domain, decision_text(outcome), ""])
     return sorted(rows)
+
+
+def _in_domain(catalog: Catalog, domain_name: str, wanted: str) -> bool:
+    # Imported here: DataHub's URN classes load its whole model, which listing products does not need.
+    from datahub_mesh.emit.urns import domain_urn
+
+    return catalog._in_domain(domain_urn(domain_name), wanted)

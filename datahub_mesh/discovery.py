@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from datahub_mesh.emit.structured import read_values
+from datahub_mesh.emit.property_values import read_values
 
 # What each command prints, and nothing more: at 10,000 products every aspect left out is megabytes not parsed.
 DOMAIN_LIST_ASPECTS = ("dataProductProperties", "domains", "status")

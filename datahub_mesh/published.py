@@ -17,7 +17,7 @@ from datahub.metadata.schema_classes import (
 )
 from pydantic import BaseModel, BeforeValidator, PlainSerializer
 
-from datahub_mesh.emit.structured import read_values
+from datahub_mesh.emit.property_values import read_values
 from datahub_mesh.evolution import Snapshot
 from datahub_mesh.spec import models as m
 

@@ -6,7 +6,6 @@ dataset then carries the values. Long texts (change lists, policy messages) stay
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCP
 from datahub.metadata import schema_classes as dh
@@ -89,20 +88,3 @@ def assignments(values: dict[str, Value]) -> dh.StructuredPropertiesClass:
 
 def number(value: float | None) -> float | None:
     return None if value is None else float(value)
-
-
-@cache
-def _our_prefix() -> str:
-    return urns.structured_property_urn("")
-
-
-def read_values(aspect: dict | None) -> dict[str, str]:
-    """Our properties from a stored structuredProperties aspect (JSON), by short name; several values joined."""
-    prefix = _our_prefix()
-    out: dict[str, str] = {}
-    for assignment in (aspect or {}).get("properties", []):
-        if assignment.get("propertyUrn", "").startswith(prefix):
-            values = [next(iter(v.values())) if isinstance(v, dict) else v for v in assignment.get("values", [])]
-            text = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
-            out[assignment["propertyUrn"][len(prefix):]] = "; ".join(text)
-    return out

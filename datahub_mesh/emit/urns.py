@@ -26,10 +26,10 @@ from datahub.metadata.urns import (
     TagUrn,
 )
 
+from datahub_mesh.emit.property_values import STRUCTURED_PROPERTY_PREFIX
 from datahub_mesh.spec import models as m
 
 URN_NAMESPACE = "datahub-mesh"
-STRUCTURED_PROPERTY_PREFIX = "io.datahub_mesh"
 
 _PLATFORM_BY_TYPE = {
     "kafka_topic": "kafka", "kafka": "kafka", "delta_table": "delta-lake", "delta": "delta-lake",
